@@ -1,0 +1,1 @@
+"""dynamics package (see ../shared/DESIGN.md)."""

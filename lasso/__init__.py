@@ -1,0 +1,1 @@
+"""lasso package (see ../shared/DESIGN.md)."""

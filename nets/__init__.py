@@ -1,0 +1,1 @@
+"""nets package (see ../shared/DESIGN.md)."""

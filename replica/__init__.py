@@ -1,0 +1,1 @@
+"""Replica-symmetric saddle-point theory of the Generalized Trans-Lasso."""

@@ -1,0 +1,1 @@
+"""validation/experiments package (see ../shared/DESIGN.md)."""
