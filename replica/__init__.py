@@ -1,1 +1,47 @@
-"""Replica-symmetric saddle-point theory of the Generalized Trans-Lasso."""
+"""Replica-symmetric saddle-point theory of the Generalized Trans-Lasso.
+
+Okajima & Obuchi, arXiv:2409.17704; equations as in ``shared/specs/translasso_replica.md``
+(dataset index 0 is the target).
+
+Public API
+----------
+GaussianMixturePrior, support_prior
+    Law of the K-vector of true coefficients.
+TransferScenario, TransLassoHyper
+    Data ensemble and hyperparameters (lam1, lam2, kappa, dlam).
+solve_pretraining, solve_trans_lasso
+    Fixed points of the stage-1 and stage-1+2 equations of state.
+sweep, optimize, strategy_table, recommend
+    Curves/grids, hyperparameter optimisation and the kappa=0 / dlam=0 selection rule.
+"""
+
+from replica.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    IllPosedError,
+    NonFiniteIterateError,
+)
+from replica.moments import soft_threshold_moments
+from replica.prior import GaussianMixturePrior, support_prior
+from replica.scenario import ScenarioSample, TransferScenario, TransLassoHyper
+from replica.stage1 import PretrainingResult, solve_pretraining
+from replica.stage2 import QuadratureRule, TransLassoResult, solve_finetuning, solve_trans_lasso
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "IllPosedError",
+    "NonFiniteIterateError",
+    "soft_threshold_moments",
+    "GaussianMixturePrior",
+    "support_prior",
+    "ScenarioSample",
+    "TransferScenario",
+    "TransLassoHyper",
+    "PretrainingResult",
+    "solve_pretraining",
+    "QuadratureRule",
+    "TransLassoResult",
+    "solve_finetuning",
+    "solve_trans_lasso",
+]

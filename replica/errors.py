@@ -17,3 +17,20 @@ class NonFiniteIterateError(FloatingPointError):
 
 class IllPosedError(ValueError):
     """The requested estimator is not defined (e.g. an unpenalised fit with fewer rows than features)."""
+
+
+def report_nonconvergence(
+    what: str, iterations: int, residual: float, tol: float, strict: bool, hint: str = ""
+) -> None:
+    """Warn (default) or raise (``strict=True``) that ``what`` did not converge."""
+    import warnings
+
+    msg = (
+        f"{what} did not converge: residual {residual:.3g} > tol {tol:.3g} after "
+        f"{iterations} iterations"
+    )
+    if hint:
+        msg += f" ({hint})"
+    if strict:
+        raise ConvergenceError(msg)
+    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
