@@ -1,1 +1,66 @@
-"""dynamics package (see ../shared/DESIGN.md)."""
+"""Gradient-descent coefficient dynamics of two-layer ReLU CNNs with parameter transfer.
+
+Theory side of the CNN part (see ../shared/DESIGN.md): the two-task data model of
+Yuan et al. (arXiv:2509.22056), exact full-batch GD run in coefficient space, the
+gamma/rho coefficient iterations, the alpha-proportion transfer initialisation and the phase
+boundaries of Theorems 4.2/4.3 and Proposition 4.4.  numpy/scipy/numba/sympy only.
+"""
+
+from dynamics.cnn_iterations import CoefficientPath, iterate_coefficients
+from dynamics.cnn_setting import (
+    LAYOUTS,
+    TRANSFER_MODES,
+    CNNTransferSetting,
+    TaskSample,
+    sample_task,
+    signal_vectors,
+)
+from dynamics.cnn_simulator import (
+    CNNCoefficients,
+    CNNTrajectory,
+    DivergenceError,
+    cnn_output,
+    logistic_loss,
+    simulate_cnn_gd,
+)
+from dynamics.cnn_theory import (
+    RegimePrediction,
+    critical_u_norm_scratch,
+    critical_u_norm_transfer,
+    negative_transfer_ratios,
+    predict_regime,
+    scratch_ratio,
+    sympy_expressions,
+    transfer_gamma,
+    transfer_term,
+)
+from dynamics.cnn_transfer import TransferInit, n_inherited, transfer_init
+
+__all__ = [
+    "CNNTransferSetting",
+    "TaskSample",
+    "sample_task",
+    "signal_vectors",
+    "LAYOUTS",
+    "TRANSFER_MODES",
+    "simulate_cnn_gd",
+    "CNNTrajectory",
+    "CNNCoefficients",
+    "cnn_output",
+    "logistic_loss",
+    "DivergenceError",
+    "iterate_coefficients",
+    "CoefficientPath",
+    "transfer_init",
+    "TransferInit",
+    "n_inherited",
+    "transfer_term",
+    "scratch_ratio",
+    "transfer_gamma",
+    "negative_transfer_ratios",
+    "critical_u_norm_transfer",
+    "critical_u_norm_scratch",
+    "sympy_expressions",
+    "predict_regime",
+    "RegimePrediction",
+]
