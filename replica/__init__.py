@@ -22,10 +22,20 @@ from replica.errors import (
     NonFiniteIterateError,
 )
 from replica.moments import soft_threshold_moments
+from replica.optimize import (
+    STRATEGIES,
+    OptimizationResult,
+    Recommendation,
+    choose_lam1,
+    optimize,
+    recommend,
+    strategy_table,
+)
 from replica.prior import GaussianMixturePrior, support_prior
 from replica.scenario import ScenarioSample, TransferScenario, TransLassoHyper
 from replica.stage1 import PretrainingResult, solve_pretraining
 from replica.stage2 import QuadratureRule, TransLassoResult, solve_finetuning, solve_trans_lasso
+from replica.sweep import sweep
 
 __all__ = [
     "ConvergenceError",
@@ -44,4 +54,12 @@ __all__ = [
     "TransLassoResult",
     "solve_finetuning",
     "solve_trans_lasso",
+    "sweep",
+    "STRATEGIES",
+    "OptimizationResult",
+    "Recommendation",
+    "choose_lam1",
+    "optimize",
+    "recommend",
+    "strategy_table",
 ]

@@ -8,7 +8,7 @@ class ConvergenceWarning(UserWarning):
 
 
 class ConvergenceError(RuntimeError):
-    """Raised instead of :class:`ConvergenceWarning` when a solver is called with ``strict=True``."""
+    """Raised instead of :class:`ConvergenceWarning` when a solver runs with ``strict=True``."""
 
 
 class NonFiniteIterateError(FloatingPointError):
@@ -16,7 +16,7 @@ class NonFiniteIterateError(FloatingPointError):
 
 
 class IllPosedError(ValueError):
-    """The requested estimator is not defined (e.g. an unpenalised fit with fewer rows than features)."""
+    """The estimator is not defined (e.g. an unpenalised fit with fewer rows than features)."""
 
 
 def report_nonconvergence(

@@ -177,7 +177,9 @@ class TransferScenario:
         r"""Rows :math:`M_k=\mathrm{round}(\alpha_k N)` of each dataset at size N."""
         return tuple(max(1, int(round(a * n_features))) for a in self.alphas)
 
-    def sample(self, n_features: int, rng: np.random.Generator | int | None = None) -> ScenarioSample:
+    def sample(
+        self, n_features: int, rng: np.random.Generator | int | None = None
+    ) -> ScenarioSample:
         r"""Draw a finite instance at size N (numpy only).
 
         Designs have i.i.d. :math:`\mathcal N(0,1/N)` entries, the true vectors are drawn

@@ -15,7 +15,8 @@ Order parameters :math:`\Theta_1=(Q_1, m_1^{(k)}, \chi_1)` and conjugates
     m_1^{(k)}=\hat Q_1^{-1}\sum_c w_c[\mu_{c,k}M^{(1)}_{\lambda_1}+u_{c,k}P_{\lambda_1}],\quad
     \chi_1=\hat Q_1^{-1}\sum_c w_cP_{\lambda_1},
 
-with :math:`\mathbf u_c=\Sigma_c\hat{\mathbf m}_1`, :math:`\eta_c=\hat{\mathbf m}_1^\top\boldsymbol\mu_c`,
+with :math:`\mathbf u_c=\Sigma_c\hat{\mathbf m}_1`,
+:math:`\eta_c=\hat{\mathbf m}_1^\top\boldsymbol\mu_c`,
 :math:`s_c^2=\hat{\mathbf m}_1^\top\Sigma_c\hat{\mathbf m}_1+\hat\chi_1`.
 """
 
@@ -99,7 +100,7 @@ def stage1_map(w, mu, cov, alphas, sig2, rho, lam1, state):
 
 @njit(cache=True)
 def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_iter):
-    """Damped fixed-point iteration of :func:`stage1_map`. Returns (state, iterations, residual, status)."""
+    """Damped iteration of :func:`stage1_map`: (state, iterations, residual, status)."""
     x = init.copy()
     res = math.inf
     for it in range(1, max_iter + 1):
@@ -247,7 +248,9 @@ def solve_pretraining(
     else:
         x0 = np.asarray(init, dtype=np.float64).copy()
         if x0.shape != (k_data + 2,):
-            raise ValueError(f"init: expected {k_data + 2} values (Q1, m1..., chi1), got {x0.shape}")
+            raise ValueError(
+                f"init: expected {k_data + 2} values (Q1, m1..., chi1), got {x0.shape}"
+            )
     state, it, res, status = stage1_iterate(
         w, mu, cov, alphas, sig2, rho, lam1, x0, damping, tol, max_iter
     )

@@ -344,7 +344,7 @@ def solve_finetuning(
     strict: bool = False,
     quadrature: QuadratureRule | None = None,
 ) -> TransLassoResult:
-    """Stage-2 equations of state for a given stage-1 fixed point (see :func:`solve_trans_lasso`)."""
+    """Stage-2 equations of state for a given stage-1 fixed point (:func:`solve_trans_lasso`)."""
     _check_solver_args(tol, max_iter, damping)
     if stage1.lam1 != hyper.lam1:
         raise ValueError(f"stage1.lam1 = {stage1.lam1} differs from hyper.lam1 = {hyper.lam1}")
@@ -430,8 +430,10 @@ def solve_trans_lasso(
     r"""Solve the replica-symmetric equations of both stages of the Generalized Trans-Lasso.
 
     Stage 1: :math:`\hat x^{(1st)}=\arg\min_x\frac12\sum_k\|y^{(k)}-A^{(k)}x\|^2+\lambda_1\|x\|_1`.
-    Stage 2: :math:`\hat x^{(2nd)}=\arg\min_x\frac12\|y^{(0)}-\kappa A^{(0)}\hat x^{(1st)}-A^{(0)}x\|^2
-    +\sum_i(\lambda_2+\Delta\lambda\mathbb 1[i\notin S])|x_i|`, :math:`S=\mathrm{supp}\,\hat x^{(1st)}`;
+    Stage 2:
+    :math:`\hat x^{(2nd)}=\arg\min_x\frac12\|y^{(0)}-\kappa A^{(0)}\hat x^{(1st)}-A^{(0)}x\|^2
+    +\sum_i(\lambda_2+\Delta\lambda\mathbb 1[i\notin S])|x_i|`,
+    :math:`S=\mathrm{supp}\,\hat x^{(1st)}`;
     output :math:`\kappa\hat x^{(1st)}+\hat x^{(2nd)}` (spec sections 2-3).
 
     Parameters
