@@ -205,12 +205,22 @@ def _iter_dask(func, todo, scheduler) -> Iterator[tuple[int, list[dict]]]:
             "scheduler must be a Dask scheduler address such as 'tcp://host:8786' or a "
             f"distributed.Client, got {type(scheduler).__name__}"
         )
-    futures = []
+    futures: dict = {}
     try:
-        futures = [client.submit(_run_task, func, p, s, i, True, pure=False)
-                   for i, p, s in todo]
-        for fut in distributed.as_completed(futures, loop=client.loop):
-            yield fut.result()
+        for i, p, s in todo:
+            futures[client.submit(_run_task, func, p, s, i, True, pure=False)] = (p, s)
+        for fut in distributed.as_completed(list(futures), loop=client.loop):
+            try:
+                result = fut.result()
+            except TaskError:
+                raise
+            except Exception as exc:  # the cluster, not the task, failed (e.g. a lost worker)
+                p, s = futures[fut]
+                raise TaskError(
+                    f"task {_describe(func, p, s)} failed on the Dask cluster with "
+                    f"{type(exc).__name__}: {exc}", p, s,
+                ) from exc
+            yield result
     finally:
         pending = [f for f in futures if not f.done()]
         if pending:
