@@ -1,1 +1,45 @@
-"""lasso package (see ../shared/DESIGN.md)."""
+"""Empirical l1 transfer estimators: generalized Trans-Lasso and the methods it contains.
+
+See ``../shared/DESIGN.md`` (conventions) and spec ``translasso_replica.md`` sections 1.3, 2, 7.
+Dataset index 0 is the target; objectives are unnormalised, ``1/2 ||y - A x||^2 + lam ||x||_1``.
+"""
+
+from .errors import ConvergenceError, ConvergenceWarning, NotIdentifiableError
+from .estimators import (
+    GeneralizedTransLasso,
+    PooledLasso,
+    PretrainingLasso,
+    TargetLasso,
+    TransferFit,
+    fit_two_stage,
+    stage2_weights,
+)
+from .solver import (
+    LassoResult,
+    duality_gap,
+    lambda_max,
+    lasso_objective,
+    lasso_path,
+    solve_weighted_lasso,
+    weighted_lasso_path,
+)
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "GeneralizedTransLasso",
+    "LassoResult",
+    "NotIdentifiableError",
+    "PooledLasso",
+    "PretrainingLasso",
+    "TargetLasso",
+    "TransferFit",
+    "duality_gap",
+    "fit_two_stage",
+    "lambda_max",
+    "lasso_objective",
+    "lasso_path",
+    "solve_weighted_lasso",
+    "stage2_weights",
+    "weighted_lasso_path",
+]
