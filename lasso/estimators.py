@@ -269,7 +269,7 @@ class GeneralizedTransLasso(_TransferBase):
 
     def fit(self, target, sources):
         """Fit on ``target = (X0, y0)`` and ``sources = [(X1, y1), ...]`` (at least one)."""
-        check_datasets(target, sources, require_sources=True)
+        target, sources = check_datasets(target, sources, require_sources=True)
         fit = fit_two_stage(
             target, sources, self.lam1, self.lam2, self.kappa, self.dlam, solver=self.solver,
             tol=self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
