@@ -113,7 +113,12 @@ def _gd_kernel(H0, G, q_idx, q_sign, y, eta, steps, rec_slot, n_rec, m):
                         z = q_sign[i, p] * H[jr, q]
                         if z > 0.0:
                             acc += z
+                        elif not np.isfinite(z):
+                            ok = False  # NaN/-inf would silently count as inactive
                 f[i] += sgn * acc / m
+        if not ok:
+            loss[t] = np.nan
+            break
         tot = 0.0
         for i in range(n):
             z = y[i] * f[i]
@@ -437,8 +442,9 @@ def simulate_cnn_gd(
     m = W0.shape[1]
 
     basis, q_idx, q_sign = _distinct_patches(patches)
-    G = np.ascontiguousarray(basis @ basis.T)
-    H0 = np.ascontiguousarray(W0.reshape(2 * m, d) @ basis.T)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by the kernel
+        G = np.ascontiguousarray(basis @ basis.T)
+        H0 = np.ascontiguousarray(W0.reshape(2 * m, d) @ basis.T)
     rec_steps = np.arange(0, steps + 1, int(record_every))
     if rec_steps[-1] != steps:
         rec_steps = np.append(rec_steps, steps)
@@ -449,7 +455,9 @@ def simulate_cnn_gd(
     )
     if not ok:
         bad = int(np.flatnonzero(~np.isfinite(loss))[0])
-        raise DivergenceError(f"training loss is not finite at step {bad}; reduce eta")
+        raise DivergenceError(
+            f"non-finite inner products or training loss at step {bad}; reduce eta"
+        )
     k = basis.shape[0]
     return CNNTrajectory(
         steps=rec_steps,
