@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._data import center, stack_fortran
 from ._validation import check_datasets, check_identifiable, check_penalty
+from .errors import NotIdentifiableError
 from .solver import SOLVERS, LassoResult, column_sq_norms, solve_weighted_lasso
 
 
@@ -126,6 +127,12 @@ def _stage2(A0, y0, L0, x1, offset, lam2, kappa, dlam, solver, tol, max_iter, st
     """Stage 2 given the stage-1 vector; ``offset`` is the target prediction used for the
     offset (``A0 @ x1`` in-sample, or pre-validated values)."""
     support = x1 != 0
+    n_free = int(support.sum()) if lam2 == 0 else 0
+    if n_free > A0.shape[0]:
+        raise NotIdentifiableError(
+            f"lam2 = 0 leaves the {n_free} stage-1 support coordinates unpenalised but the target "
+            f"has only {A0.shape[0]} rows: stage 2 is not identifiable; use lam2 > 0"
+        )
     b = y0 - kappa * offset if kappa != 0 else y0
     return solve_weighted_lasso(
         A0, b, stage2_weights(support, lam2, dlam), solver=solver, tol=tol, max_iter=max_iter,
@@ -188,7 +195,7 @@ class _TransferBase(RegressorMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has shape {X.shape}; expected (n_rows, {self.n_features_in_}) as in fit"
+                f"X has shape {X.shape}: expected {self.n_features_in_} features as in fit"
             )
         return X @ self.coef_ + self.intercept_
 

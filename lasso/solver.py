@@ -92,7 +92,7 @@ def lasso_objective(A, b, x, weights) -> float:
     :math:`w_j=\infty` count as zero; a non-zero :math:`x_j` with infinite weight gives inf)."""
     A = np.asarray(A, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), x.shape)
     r = np.asarray(b, dtype=np.float64) - A @ x
     nz = x != 0
     return float(0.5 * r @ r + np.sum(w[nz] * np.abs(x[nz])))
@@ -103,7 +103,7 @@ def duality_gap(A, b, x, weights) -> float:
     A = np.asarray(A, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), x.shape)
     r = b - A @ x
     L = np.einsum("ij,ij->j", A, A)
     return _gap_terms(r, b, x, w, A.T @ r, L)[1]
