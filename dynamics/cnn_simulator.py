@@ -86,64 +86,80 @@ def _softplus_neg(z):
 
 
 @njit(cache=True)
-def _gd_kernel(H0, G, q_idx, q_sign, y, eta, steps, rec_slot, n_rec, m):
-    """Coefficient-space GD. H0: (2m, k); G: (k, k); q_idx/q_sign: (n, P)."""
-    two_m, k = H0.shape
+def _forward(H, q_idx, q_sign, y, m, f, lp):
+    """f_i, l'_i and the loss from the inner products H (2m, k); ok=False on NaN/inf."""
+    two_m = H.shape[0]
     n, P = q_idx.shape
+    for i in range(n):
+        f[i] = 0.0
+    ok = True
+    for jr in range(two_m):
+        sgn = 1.0 if jr < m else -1.0
+        for i in range(n):
+            acc = 0.0
+            for p in range(P):
+                q = q_idx[i, p]
+                if q >= 0:
+                    z = q_sign[i, p] * H[jr, q]
+                    if z > 0.0:
+                        acc += z
+                    elif not np.isfinite(z):
+                        ok = False  # NaN/-inf would silently count as inactive
+            f[i] += sgn * acc / m
+    tot = 0.0
+    for i in range(n):
+        z = y[i] * f[i]
+        tot += _softplus_neg(z)
+        lp[i] = -1.0 / (1.0 + np.exp(z))
+    loss = tot / n
+    if not np.isfinite(loss):
+        ok = False
+    return loss, ok
+
+
+@njit(cache=True)
+def _update(C, H, q_idx, q_sign, y, lp, scale, m):
+    """C[jr, q] += -eta/(nm) sum_{(i,p) -> q} l'_i j y_i 1(<w, x_ip> > 0) sign_ip."""
+    two_m = H.shape[0]
+    n, P = q_idx.shape
+    for jr in range(two_m):
+        sgn = 1.0 if jr < m else -1.0
+        for i in range(n):
+            g = scale * lp[i] * sgn * y[i]
+            for p in range(P):
+                q = q_idx[i, p]
+                if q >= 0:
+                    sq = q_sign[i, p]
+                    if sq * H[jr, q] > 0.0:
+                        C[jr, q] += g * sq
+
+
+def _gd_loop(H0, G, q_idx, q_sign, y, eta, steps, rec_slot, n_rec, m):
+    """Coefficient-space GD; H = H0 + C G by BLAS, the rest in numba (short JIT)."""
+    two_m, k = H0.shape
+    n = q_idx.shape[0]
     C = np.zeros((two_m, k))
     H = H0.copy()
     C_rec = np.zeros((n_rec, two_m, k))
-    loss = np.zeros(steps + 1)
+    loss = np.full(steps + 1, np.nan)
     f = np.zeros(n)
     lp = np.zeros(n)
     scale = -eta / (n * m)
-    ok = True
     for t in range(steps + 1):
         if t > 0:
-            H[:, :] = H0 + np.dot(C, G)
-        for i in range(n):
-            f[i] = 0.0
-        for jr in range(two_m):
-            sgn = 1.0 if jr < m else -1.0
-            for i in range(n):
-                acc = 0.0
-                for p in range(P):
-                    q = q_idx[i, p]
-                    if q >= 0:
-                        z = q_sign[i, p] * H[jr, q]
-                        if z > 0.0:
-                            acc += z
-                        elif not np.isfinite(z):
-                            ok = False  # NaN/-inf would silently count as inactive
-                f[i] += sgn * acc / m
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.matmul(C, G, out=H)
+                H += H0
+        loss[t], ok = _forward(H, q_idx, q_sign, y, m, f, lp)
         if not ok:
             loss[t] = np.nan
-            break
-        tot = 0.0
-        for i in range(n):
-            z = y[i] * f[i]
-            tot += _softplus_neg(z)
-            lp[i] = -1.0 / (1.0 + np.exp(z))
-        loss[t] = tot / n
-        if not np.isfinite(loss[t]):
-            ok = False
-            break
+            return C_rec, loss, False
         s = rec_slot[t]
         if s >= 0:
-            C_rec[s, :, :] = C
-        if t == steps:
-            break
-        for jr in range(two_m):
-            sgn = 1.0 if jr < m else -1.0
-            for i in range(n):
-                g = scale * lp[i] * sgn * y[i]
-                for p in range(P):
-                    q = q_idx[i, p]
-                    if q >= 0:
-                        sq = q_sign[i, p]
-                        if sq * H[jr, q] > 0.0:
-                            C[jr, q] += g * sq
-    return C_rec, loss, ok
+            C_rec[s] = C
+        if t < steps:
+            _update(C, H, q_idx, q_sign, y, lp, scale, m)
+    return C_rec, loss, True
 
 
 def _distinct_patches(patches: np.ndarray):
@@ -450,7 +466,7 @@ def simulate_cnn_gd(
         rec_steps = np.append(rec_steps, steps)
     rec_slot = np.full(steps + 1, -1, dtype=np.int64)
     rec_slot[rec_steps] = np.arange(rec_steps.size)
-    C_rec, loss, ok = _gd_kernel(
+    C_rec, loss, ok = _gd_loop(
         H0, G, q_idx, q_sign, y, float(eta), steps, rec_slot, rec_steps.size, m
     )
     if not ok:
