@@ -40,8 +40,10 @@ def _amp_state_evolution(eps, alpha, sigma, lam):
     def moments(tau, theta):
         out = []
         for j in (0, 1):
-            g = integrate.quad(lambda x: given_x(x, tau, theta)[j] * math.exp(-x * x / 2) / SQRT2PI, -12, 12,
-                               epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+            def f(x, j=j):
+                return given_x(x, tau, theta)[j] * math.exp(-x * x / 2) / SQRT2PI
+
+            g = integrate.quad(f, -12, 12, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
             out.append(eps * g + (1 - eps) * given_x(0.0, tau, theta)[j])
         return out
 
