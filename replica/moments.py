@@ -20,12 +20,14 @@ Writing :math:`s=\sqrt v`, :math:`t_\pm=(\lambda\mp\mu)/s` and the Gaussian part
 
 Numerical care (derived): the textbook forms
 :math:`\psi_1=\phi(t)-t\Phi(-t)` and :math:`\psi_2=(1+t^2)\Phi(-t)-t\phi(t)` cancel
-catastrophically in the upper tail, so for :math:`t>3` we use Laplace's continued fraction of
+catastrophically in the upper tail (a relative loss of about :math:`t^4/2`), so for
+:math:`t>6` we use Laplace's continued fraction of
 the Mills ratio :math:`\Phi(-t)/\phi(t)=1/(t+T_1)`, :math:`T_k=k/(t+T_{k+1})`, which gives the
 cancellation-free products :math:`\psi_1=\phi R T_1` and :math:`\psi_2=\phi R T_1 T_2`.
 When :math:`\mu` is small compared with :math:`s` the difference in :math:`M^{(1)}` cancels; there
-:math:`M^{(1)}=s\int_{t_+}^{t_-}\Phi(-u)\,du` is evaluated by Gauss-Legendre quadrature of a
-smooth integrand. :math:`\lambda=\infty` gives zeros; :math:`v=0` gives the deterministic values.
+:math:`M^{(1)}=s\int_{t_+}^{t_-}\Phi(-u)\,du` is evaluated from its Taylor series about the
+midpoint :math:`\bar t` (half-width :math:`h`),
+:math:`2h[\Phi(-\bar t)+\phi(\bar t)\sum_{k\ge1}h^{2k}\mathrm{He}_{2k-1}(\bar t)/(2k+1)!]`. :math:`\lambda=\infty` gives zeros; :math:`v=0` gives the deterministic values.
 All functions are numba-compiled (``cache=True``) and callable from other kernels.
 """
 
@@ -41,8 +43,8 @@ __all__ = ["soft_threshold_moments", "st_moments", "gaussian_partial_moments"]
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
-# 10-point Gauss-Legendre rule on [-1, 1] (for the small-mean branch of M1).
-_GL10_X, _GL10_W = np.polynomial.legendre.leggauss(10)
+# Direct formulas up to this t (relative loss ~ t^4/2 ulp), continued fraction beyond.
+_T_DIRECT = 6.0
 
 
 @njit(cache=True)
@@ -60,13 +62,14 @@ def _upper_tail(t):
 def gaussian_partial_moments(t):
     r"""Return :math:`(\psi_0,\psi_1,\psi_2)(t)`, :math:`\psi_k(t)=\mathbb E[(Z-t)_+^k]`.
 
-    Accurate to a few ulps relative for every finite ``t`` (continued fraction for ``t > 3``).
+    Relative accuracy better than 1e-11 for every finite ``t`` (continued fraction for
+    ``t > 6``).
     """
     if t == math.inf:
         return 0.0, 0.0, 0.0
     if t == -math.inf:
         return 1.0, math.inf, math.inf
-    if t <= 3.0:
+    if t <= _T_DIRECT:
         p0 = _upper_tail(t)
         ph = _phi(t)
         p1 = ph - t * p0
@@ -117,12 +120,23 @@ def st_moments(mu, v, lam):
     dt = 2.0 * mu / s  # = tm - tp, without cancellation
     tbar = 0.5 * (tp + tm)
     if abs(dt) * max(1.0, abs(tbar)) <= 1.0:
-        # M1 = s * int_{tp}^{tm} Phi(-u) du, smooth integrand over a short interval.
+        # M1 = s * int_{tp}^{tm} Phi(-u) du by its Taylor series about tbar (even terms only):
+        # 2h [Phi(-tbar) + phi(tbar) sum_k h^{2k} He_{2k-1}(tbar) / (2k+1)!],  h*max(1,|t|) <= 1/2
+        h = 0.5 * dt
+        h2 = h * h
+        he_prev = 1.0  # He_0
+        he = tbar  # He_1
+        coef = h2 / 6.0  # h^2 / 3!
         acc = 0.0
-        for j in range(_GL10_X.shape[0]):
-            u = tbar + 0.5 * dt * _GL10_X[j]
-            acc += _GL10_W[j] * _upper_tail(u)
-        m1 = s * 0.5 * dt * acc
+        for k in range(1, 10):
+            acc += coef * he
+            # advance He_{2k-1} -> He_{2k+1} via two steps of He_{n+1} = t He_n - n He_{n-1}
+            n = 2 * k - 1
+            he_next = tbar * he - n * he_prev
+            he_prev = he_next
+            he = tbar * he_next - (n + 1) * he
+            coef *= h2 / ((2 * k + 2) * (2 * k + 3))
+        m1 = s * dt * (_upper_tail(tbar) + _phi(tbar) * acc)
     else:
         m1 = s * (p1p - p1m)
     return prob, m1, m2

