@@ -27,7 +27,8 @@ cancellation-free products :math:`\psi_1=\phi R T_1` and :math:`\psi_2=\phi R T_
 When :math:`\mu` is small compared with :math:`s` the difference in :math:`M^{(1)}` cancels; there
 :math:`M^{(1)}=s\int_{t_+}^{t_-}\Phi(-u)\,du` is evaluated from its Taylor series about the
 midpoint :math:`\bar t` (half-width :math:`h`),
-:math:`2h[\Phi(-\bar t)+\phi(\bar t)\sum_{k\ge1}h^{2k}\mathrm{He}_{2k-1}(\bar t)/(2k+1)!]`. :math:`\lambda=\infty` gives zeros; :math:`v=0` gives the deterministic values.
+:math:`2h[\Phi(-\bar t)+\phi(\bar t)\sum_{k\ge1}h^{2k}\mathrm{He}_{2k-1}(\bar t)/(2k+1)!]`.
+:math:`\lambda=\infty` gives zeros; :math:`v=0` gives the deterministic values.
 All functions are numba-compiled (``cache=True``) and callable from other kernels.
 """
 
