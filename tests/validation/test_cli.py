@@ -1,0 +1,56 @@
+"""The transfer-theory command line: demo, curve, select, errors."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import replica as rp
+from validation.cli import main
+
+
+def test_demo_writes_table_grid_and_figure(tmp_path, capsys):
+    assert main(["demo", "--grid", "5", "--n-grid", "4", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "recommendation: use strategy" in out
+    for name in ("strategy_table.csv", "kappa_dlam_grid.csv", "kappa_dlam.png", "config.json"):
+        assert (tmp_path / name).exists(), name
+    tab = pd.read_csv(tmp_path / "strategy_table.csv")
+    assert set(tab["strategy"]) == set(rp.STRATEGIES)
+    # the full search is never worse than a restricted one
+    assert tab["eps2"].min() == pytest.approx(tab.set_index("strategy").loc["full", "eps2"])
+    meta = json.loads((tmp_path / "config.json").read_text())
+    assert meta["config"]["scenario"]["alphas"] == [0.5, 4.0]
+    assert "environment" in meta
+
+
+def test_curve_1d_matches_solver(tmp_path):
+    rc = main(["curve", "--lam1", "0.3", "--lam2", "0.1", "--kappa", "0.5",
+               "--vary", "dlam=0:1:5", "--out", str(tmp_path)])
+    assert rc == 0
+    df = pd.read_csv(tmp_path / "curve.csv")
+    assert len(df) == 5 and (tmp_path / "curve.png").exists()
+    sc = rp.TransferScenario((0.5, 4.0), (0.1, 0.1), rp.support_prior(0.1, [0.02, 0.02]))
+    ref = rp.solve_trans_lasso(sc, rp.TransLassoHyper(0.3, 0.1, 0.5, 0.75))
+    assert df.loc[3, "eps2"] == pytest.approx(ref.eps2, rel=1e-8)
+
+
+def test_curve_2d_and_select_from_json(tmp_path, capsys):
+    spec = {"alphas": [0.5, 4], "sigmas": [0.1, 0.1],
+            "support": {"pi_common": 0.06, "pi_unique": [0.06, 0.06], "corr": 1.0}}
+    f = tmp_path / "scen.json"
+    f.write_text(json.dumps(spec))
+    rc = main(["curve", "--scenario", str(f), "--lam1", "0.5", "--vary", "kappa=0,1",
+               "--vary", "lam2=0.01:1:3:log", "--out", str(tmp_path / "grid")])
+    assert rc == 0
+    assert len(pd.read_csv(tmp_path / "grid" / "curve.csv")) == 6
+    assert main(["select", "--scenario", str(f), "--out", str(tmp_path / "sel")]) == 0
+    out = capsys.readouterr().out
+    assert "use strategy kappa0" in out  # spec section 5.4, scenario B
+
+
+def test_bad_input_is_reported_without_traceback(capsys):
+    assert main(["curve", "--alphas", "0.5,-4", "--lam1", "0.3", "--vary", "kappa=0,1"]) == 2
+    assert "alphas[1] = -4.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["curve", "--lam1", "0.3", "--vary", "kappa=0:1"])
