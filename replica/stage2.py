@@ -48,6 +48,7 @@ __all__ = ["TransLassoResult", "solve_trans_lasso", "solve_finetuning", "Quadrat
 
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TV_FLOOR = 1e-14
+_MIN_NODES = 10
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,31 @@ class QuadratureRule:
         object.__setattr__(self, "n_nodes", int(self.n_nodes))
 
     def arrays(self):
-        x, w = np.polynomial.legendre.leggauss(self.n_nodes)
+        """(edges, nodes, weights): rules with 1..n_nodes points stacked, row n-1 for n points.
+
+        A piece of width ``L`` gets ``max(min_nodes, ceil(n_nodes * L / w_max))`` points, with
+        ``w_max`` the widest base piece, so narrow pieces between close cuts stay cheap.
+        """
+        x, w = _gauss_legendre_table(self.n_nodes)
         return np.asarray(self.edges), x, w
+
+
+_GL_TABLES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _gauss_legendre_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes/weights on [-1, 1] for 1..n points (row k: k+1 points, padded)."""
+    tab = _GL_TABLES.get(n)
+    if tab is None:
+        xs = np.zeros((n, n))
+        ws = np.zeros((n, n))
+        for k in range(1, n + 1):
+            xk, wk = np.polynomial.legendre.leggauss(k)
+            xs[k - 1, :k] = xk
+            ws[k - 1, :k] = wk
+        tab = (xs, ws)
+        _GL_TABLES[n] = tab
+    return tab
 
 
 @njit(cache=True)
@@ -125,6 +149,10 @@ def stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kapp
     chi12_flip = 0.0
     n_edges = edges.shape[0]
     cuts = np.empty(n_edges + 8)
+    n_max = gx.shape[0]
+    w_max = 0.0
+    for j in range(n_edges - 1):
+        w_max = max(w_max, edges[j + 1] - edges[j])
     for c in range(w.shape[0]):
         if w[c] == 0.0:
             continue
@@ -180,9 +208,11 @@ def stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kapp
             if half <= 0.0:
                 continue
             mid = 0.5 * (a + b)
-            for j in range(gx.shape[0]):
-                t = mid + half * gx[j]
-                wt = w[c] * gw[j] * half * _phi(t)
+            n_pt = int(math.ceil(n_max * 2.0 * half / w_max))
+            n_pt = min(max(n_pt, _MIN_NODES), n_max)
+            for j in range(n_pt):
+                t = mid + half * gx[n_pt - 1, j]
+                wt = w[c] * gw[n_pt - 1, j] * half * _phi(t)
                 h = eta[c] + s * t
                 x1 = _soft(h, lam1) / qh1 if lam1 < math.inf else 0.0
                 mub = nu + gam * (h - eta[c])
