@@ -25,7 +25,7 @@ support-flip term at :math:`h_1=\pm\lambda_1`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numba import njit
@@ -374,10 +374,9 @@ class TransLassoResult:
         for key in ("converged", "iterations", "residual"):
             s1[f"{key}1"] = s1.pop(key)
         out.update(s1)
-        d = asdict(self)
-        for key in ("hyper", "stage1"):
-            d.pop(key)
-        out.update(d)
+        for f in fields(self):
+            if f.name not in ("hyper", "stage1"):
+                out[f.name] = getattr(self, f.name)
         out["converged"] = bool(self.converged)
         return out
 
@@ -405,7 +404,7 @@ def solve_finetuning(
     *,
     tol: float = 1e-11,
     max_iter: int = 5000,
-    damping: float = 0.5,
+    damping: float = 0.0,
     init=None,
     strict: bool = False,
     quadrature: QuadratureRule | None = None,
@@ -490,7 +489,7 @@ def solve_trans_lasso(
     *,
     tol: float = 1e-11,
     max_iter: int = 5000,
-    damping: float = 0.5,
+    damping: float = 0.0,
     init: TransLassoResult | None = None,
     strict: bool = False,
     stage1: PretrainingResult | None = None,

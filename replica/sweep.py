@@ -88,7 +88,7 @@ def sweep(
     strict: bool = False,
     tol: float = 1e-11,
     max_iter: int = 5000,
-    damping: float = 0.5,
+    damping: float = 0.0,
     quadrature=None,
 ) -> pd.DataFrame:
     r"""Evaluate the replica predictions over a 1-D curve or an n-D grid.
