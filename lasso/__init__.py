@@ -4,6 +4,7 @@ See ``../shared/DESIGN.md`` (conventions) and spec ``translasso_replica.md`` sec
 Dataset index 0 is the target; objectives are unnormalised, ``1/2 ||y - A x||^2 + lam ||x||_1``.
 """
 
+from .cv import STRATEGIES, GeneralizedTransLassoCV, StrategyChoice, compare_strategies
 from .errors import ConvergenceError, ConvergenceWarning, NotIdentifiableError
 from .estimators import (
     GeneralizedTransLasso,
@@ -21,10 +22,20 @@ from .solver import (
     lasso_objective,
     lasso_path,
     solve_weighted_lasso,
+    solve_weighted_lasso_gram,
     weighted_lasso_path,
 )
+from .translasso import QAggregation, TransLasso, q_aggregate, rank_sources
 
 __all__ = [
+    "STRATEGIES",
+    "GeneralizedTransLassoCV",
+    "QAggregation",
+    "StrategyChoice",
+    "TransLasso",
+    "compare_strategies",
+    "q_aggregate",
+    "rank_sources",
     "ConvergenceError",
     "ConvergenceWarning",
     "GeneralizedTransLasso",
@@ -40,6 +51,7 @@ __all__ = [
     "lasso_objective",
     "lasso_path",
     "solve_weighted_lasso",
+    "solve_weighted_lasso_gram",
     "stage2_weights",
     "weighted_lasso_path",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _col_dot(A, j, r):
     s = 0.0
     for i in range(A.shape[0]):
@@ -24,13 +24,13 @@ def _col_dot(A, j, r):
     return s
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _col_axpy(A, j, d, r):
     for i in range(A.shape[0]):
         r[i] -= d * A[i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _restricted_gap(A, b, r, x, w, L, ws):
     """Duality gap of the problem restricted to ``ws`` (coordinates outside are zero).
 
@@ -58,7 +58,7 @@ def _restricted_gap(A, b, r, x, w, L, ws):
     return 0.5 * rr + pen - dual + extra
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ws_objective(r, x, w, ws):
     pen = 0.0
     for jj in range(ws.shape[0]):
@@ -68,7 +68,7 @@ def _ws_objective(r, x, w, ws):
     return 0.5 * np.dot(r, r) + pen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
     """Cyclic coordinate descent on the coordinates ``ws`` until the duality gap of the
     problem restricted to ``ws`` is at most ``tol``, or ``max_epochs`` epochs have run.
@@ -161,7 +161,7 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
     return max_epochs
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def correlations(A, r, out):
     """``out[j] = A[:, j] . r`` for every column (single-threaded; A Fortran-ordered)."""
     for j in range(A.shape[1]):
@@ -169,7 +169,7 @@ def correlations(A, r, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def residual(A, b, x, out):
     """``out = b - A x`` touching only the columns with ``x[j] != 0``."""
     out[:] = b
@@ -177,3 +177,74 @@ def residual(A, b, x, out):
         if x[j] != 0.0:
             _col_axpy(A, j, x[j], out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _gram_gap(b2, c, q, x, w, G_diag):
+    """(primal, gap) of the weighted Lasso from Gram quantities: ``q = c - G x = A^T r``,
+    ``||r||^2 = ||b||^2 - c.x - x.q``, ``b.r = ||b||^2 - c.x``."""
+    cx = 0.0
+    xq = 0.0
+    pen = 0.0
+    scale = 1.0
+    extra = 0.0
+    for j in range(x.shape[0]):
+        xj = x[j]
+        if xj != 0.0:
+            cx += c[j] * xj
+            xq += xj * q[j]
+            pen += w[j] * abs(xj)
+        wj = w[j]
+        if wj > 0.0:
+            if wj < np.inf:
+                s = abs(q[j]) / wj
+                if s > scale:
+                    scale = s
+        elif G_diag[j] > 0.0:
+            extra += q[j] * q[j] / (2.0 * G_diag[j])
+    rr = max(b2 - cx - xq, 0.0)
+    br = b2 - cx
+    primal = 0.5 * rr + pen
+    dual = br / scale - 0.5 * rr / (scale * scale)
+    return primal, max(primal - dual, 0.0) + extra
+
+
+@njit(cache=True, nogil=True)
+def cd_gram(G, c, b2, q, x, w, tol, max_epochs):
+    """Cyclic coordinate descent on the Gram form ``1/2 x'Gx - c'x + sum w|x|`` (+ ``b2/2``).
+
+    ``q = c - G x`` (the correlations ``A^T r``) is kept current for every coordinate, so
+    each coordinate costs O(1) unless it changes (then O(N)), and the duality gap is O(N).
+    Stops when the gap is at most ``tol`` (absolute). Returns ``(epochs, primal, gap)``.
+    """
+    N = x.shape[0]
+    diag = np.empty(N)
+    for j in range(N):
+        diag[j] = G[j, j]
+    primal, gap = _gram_gap(b2, c, q, x, w, diag)
+    if gap <= tol:
+        return 0, primal, gap
+    for epoch in range(max_epochs):
+        for j in range(N):
+            Gjj = diag[j]
+            wj = w[j]
+            if Gjj == 0.0 or wj == np.inf:
+                continue
+            xj = x[j]
+            z = xj + q[j] / Gjj
+            t = wj / Gjj
+            if z > t:
+                new = z - t
+            elif z < -t:
+                new = z + t
+            else:
+                new = 0.0
+            if new != xj:
+                d = new - xj
+                for i in range(N):
+                    q[i] -= d * G[j, i]  # G symmetric: row j = column j, contiguous
+                x[j] = new
+        primal, gap = _gram_gap(b2, c, q, x, w, diag)
+        if not np.isfinite(gap) or gap <= tol:
+            return epoch + 1, primal, gap
+    return max_epochs, primal, gap
