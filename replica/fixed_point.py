@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["anderson_step"]
+__all__ = ["anderson_step", "residual"]
 
 
 @njit(cache=True)
@@ -94,3 +94,17 @@ def anderson_step(x, fx, res, prev_res, hist_dx, hist_dg, last_x, last_g, count,
         count = 0
         return damped, count
     return new, count
+
+
+@njit(cache=True)
+def residual(x, fx):
+    """(max_i |fx_i - x_i|, all entries of fx finite)."""
+    res = 0.0
+    finite = True
+    for i in range(x.shape[0]):
+        if not math.isfinite(fx[i]):
+            finite = False
+        d = abs(fx[i] - x[i])
+        if d > res:
+            res = d
+    return res, finite

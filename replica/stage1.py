@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from replica.errors import IllPosedError, NonFiniteIterateError, report_nonconvergence
-from replica.fixed_point import anderson_step
+from replica.fixed_point import anderson_step, residual
 from replica.moments import st_moments
 from replica.scenario import TransferScenario
 
@@ -119,14 +119,7 @@ def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_
     prev = math.inf
     for it in range(1, max_iter + 1):
         fx = stage1_map(w, mu, cov, alphas, sig2, rho, lam1, x)
-        res = 0.0
-        finite = True
-        for i in range(n):
-            if not math.isfinite(fx[i]):
-                finite = False
-            d = abs(fx[i] - x[i])
-            if d > res:
-                res = d
+        res, finite = residual(x, fx)
         if not finite:
             return x, it, math.inf, _NONFINITE
         if res <= tol:

@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from replica.errors import IllPosedError, NonFiniteIterateError, report_nonconvergence
-from replica.fixed_point import anderson_step
+from replica.fixed_point import anderson_step, residual
 from replica.moments import st_moments
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.stage1 import (
@@ -266,14 +266,7 @@ def stage2_iterate(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, 
     for it in range(1, max_iter + 1):
         fx = stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kappa, q1,
                         m10, chi1, lam2, dlam, edges, gx, gw, x)
-        res = 0.0
-        finite = True
-        for i in range(5):
-            if not math.isfinite(fx[i]):
-                finite = False
-            d = abs(fx[i] - x[i])
-            if d > res:
-                res = d
+        res, finite = residual(x, fx)
         if not finite:
             return x, it, math.inf, 2
         if res <= tol:
