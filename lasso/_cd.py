@@ -69,6 +69,54 @@ def _ws_objective(r, x, w, ws):
 
 
 @njit(cache=True, nogil=True)
+def _anderson_coefficients(hist):
+    """Solve ``(U U^T + reg I) z = 1`` with ``U`` the K successive differences of the K+1
+    stored iterates (plain loops and Gaussian elimination: keeps compilation short)."""
+    K = hist.shape[0] - 1
+    n = hist.shape[1]
+    C = np.zeros((K, K))
+    for k in range(K):
+        for m in range(k, K):
+            s = 0.0
+            for j in range(n):
+                s += (hist[k + 1, j] - hist[k, j]) * (hist[m + 1, j] - hist[m, j])
+            C[k, m] = s
+            C[m, k] = s
+    tr = 0.0
+    for k in range(K):
+        tr += C[k, k]
+    reg = 1e-10 * tr + 1e-300
+    z = np.ones(K)
+    for k in range(K):
+        C[k, k] += reg
+    # Gaussian elimination with partial pivoting
+    for k in range(K):
+        p = k
+        for i in range(k + 1, K):
+            if abs(C[i, k]) > abs(C[p, k]):
+                p = i
+        if p != k:
+            for m in range(K):
+                C[k, m], C[p, m] = C[p, m], C[k, m]
+            z[k], z[p] = z[p], z[k]
+        if C[k, k] == 0.0:
+            for m in range(K):
+                z[m] = np.nan
+            return z
+        for i in range(k + 1, K):
+            f = C[i, k] / C[k, k]
+            for m in range(k, K):
+                C[i, m] -= f * C[k, m]
+            z[i] -= f * z[k]
+    for k in range(K - 1, -1, -1):
+        s = z[k]
+        for m in range(k + 1, K):
+            s -= C[k, m] * z[m]
+        z[k] = s / C[k, k]
+    return z
+
+
+@njit(cache=True, nogil=True)
 def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
     """Cyclic coordinate descent on the coordinates ``ws`` until the duality gap of the
     problem restricted to ``ws`` is at most ``tol``, or ``max_epochs`` epochs have run.
@@ -128,12 +176,7 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
-                U = hist[1:] - hist[:-1]
-                C = U @ U.T
-                reg = 1e-10 * np.trace(C) + 1e-300
-                for k in range(K):
-                    C[k, k] += reg
-                z = np.linalg.solve(C, np.ones(K))
+                z = _anderson_coefficients(hist)
                 sz = z.sum()
                 if not (np.isfinite(sz) and sz != 0.0):
                     continue
@@ -143,7 +186,8 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
                     for k in range(K):
                         v += c[k] * hist[k + 1, jj]
                     x_acc[jj] = v
-                r_acc[:] = r
+                for i in range(r.shape[0]):
+                    r_acc[i] = r[i]
                 for jj in range(n):
                     d = x_acc[jj] - x[ws[jj]]
                     if d != 0.0:
@@ -157,7 +201,8 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
                 if f_new < f_old:
                     for jj in range(n):
                         x[ws[jj]] = x_acc[jj]
-                    r[:] = r_acc
+                    for i in range(r.shape[0]):
+                        r[i] = r_acc[i]
     return max_epochs
 
 
@@ -172,7 +217,8 @@ def correlations(A, r, out):
 @njit(cache=True, nogil=True)
 def residual(A, b, x, out):
     """``out = b - A x`` touching only the columns with ``x[j] != 0``."""
-    out[:] = b
+    for i in range(b.shape[0]):
+        out[i] = b[i]
     for j in range(A.shape[1]):
         if x[j] != 0.0:
             _col_axpy(A, j, x[j], out)
