@@ -106,7 +106,11 @@ def _run_tasks(fn, tasks, n_jobs, desc, progress):
             return i, fn(*task)
 
     out = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc=desc, disable=not progress, leave=False)
+    if isinstance(progress, bool):
+        show, delay = progress, 1.0
+    else:
+        show, delay = True, float(progress)
+    bar = tqdm(total=len(tasks), desc=desc, disable=not show, delay=delay, leave=False)
     with threadpool_limits(1):
         if n_jobs in (None, 1) or len(tasks) == 1:
             gen = (call(i, t) for i, t in enumerate(tasks))
@@ -242,8 +246,9 @@ class GeneralizedTransLassoCV(_TransferBase):
         Relative duality-gap tolerance of the CV fits and of the refit.
     max_iter : int
     fit_intercept : bool
-    progress : bool
-        Show tqdm progress bars.
+    progress : bool or float
+        Show tqdm progress bars (``True``: once a phase has run for 1 s; a number: after that
+        many seconds; ``False``: never).
     gram : {"auto", True, False}
         Stage-2 CV fits on the Gram matrix of each target fold (shared by the whole grid of
         that fold; :math:`N^2` floats per fold). ``"auto"``: when N <= 4000.

@@ -135,7 +135,7 @@ def test_reproducible_and_parallel_equals_serial():
 
 def test_progress_bar_is_shown(capsys):
     target, sources = make_transfer(7, N=20, rows=(20, 40))
-    kw = dict(SMALL, progress=True)
+    kw = dict(SMALL, progress=0.0)  # show at once (default: after one second)
     GeneralizedTransLassoCV(lam1=0.3, **kw).fit(target, sources)
     assert "stage 2 grid" in capsys.readouterr().err
 

@@ -188,6 +188,9 @@ def test_target_lasso_matches_sklearn_and_gtl_special_case():
     np.testing.assert_allclose(tl.coef_, sk.coef_, atol=1e-6)
     gtl = GeneralizedTransLasso(0.3, lam, kappa=0.0, dlam=0.0, tol=1e-14).fit(target, sources)
     np.testing.assert_allclose(gtl.coef_, tl.coef_, atol=1e-8)
+    tlc = TargetLasso(lam, solver="cvxpy").fit(target)
+    np.testing.assert_allclose(tl.coef_, tlc.coef_, atol=1e-5)
+    assert abs(tl.result_.objective - tlc.result_.objective) <= 1e-8 * tlc.result_.objective
     tli = TargetLasso(lam, fit_intercept=True, tol=1e-14).fit(target)
     ski = Lasso(alpha=lam / X0.shape[0], tol=1e-12, max_iter=100000).fit(X0, y0)
     np.testing.assert_allclose(tli.coef_, ski.coef_, atol=1e-6)
@@ -197,6 +200,8 @@ def test_target_lasso_matches_sklearn_and_gtl_special_case():
 def test_pooled_lasso_matches_cvxpy():
     target, sources = make_transfer(10, N=50, rows=(30, 80), n_sources=2)
     pl = PooledLasso(0.2, tol=1e-14).fit(target, sources)
+    plc = PooledLasso(0.2, solver="cvxpy").fit(target, sources)
+    np.testing.assert_allclose(pl.coef_, plc.coef_, atol=1e-5)
     A = np.vstack([target[0]] + [X for X, _ in sources])
     b = np.concatenate([target[1]] + [y for _, y in sources])
     np.testing.assert_allclose(pl.coef_, clean(cvx_lasso(A, b, 0.2)[0]), atol=1e-5)

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lasso import (
     ConvergenceError,
@@ -118,3 +120,30 @@ def test_bad_weights_and_solver_rejected():
         solve_weighted_lasso(A, b, -1.0)
     with pytest.raises(ValueError, match="solver"):
         solve_weighted_lasso(A, b, 1.0, solver="magic")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    M=st.integers(5, 40),
+    N=st.integers(1, 40),
+    lam_frac=st.floats(0.01, 1.2),
+    zero_frac=st.floats(0.0, 0.3),
+)
+def test_fast_never_worse_than_oracle_and_kkt_holds(seed, M, N, lam_frac, zero_frac):
+    rng = np.random.default_rng(seed)
+    A = gaussian_design(rng, M, N)
+    b = rng.standard_normal(M)
+    w = lam_frac * lambda_max(A, b) * rng.uniform(0.5, 1.5, N)
+    w[rng.random(N) < zero_frac] = 0.0
+    if np.sum(w == 0) >= M:  # unpenalised least squares must stay identifiable
+        w[w == 0] = 0.1
+    fast = solve_weighted_lasso(A, b, w, tol=1e-13, max_iter=100_000)
+    ref, _ = cvx_lasso(A, b, w)
+    f_ref = lasso_objective(A, b, ref, w)
+    assert fast.objective <= f_ref + 1e-8 * max(f_ref, 1e-12) + 1e-14
+    g = A.T @ (b - A @ fast.coef)
+    nz = fast.coef != 0
+    eps = 1e-5 * max(1.0, np.abs(b).max())
+    assert np.all(np.abs(g[~nz]) <= w[~nz] + eps)
+    np.testing.assert_allclose(g[nz], w[nz] * np.sign(fast.coef[nz]), atol=eps)
