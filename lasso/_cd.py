@@ -166,7 +166,8 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
             return epoch + 1
         rho = min(decrease / prev, 0.999)
         prev = decrease
-        if rho < 0.999 and decrease * (1.0 + rho / (1.0 - rho)) <= tol:
+        # the estimate is unreliable when convergence is very slow: check every 50 epochs too
+        if (rho < 0.999 and decrease * (1.0 + rho / (1.0 - rho)) <= tol) or epoch % 50 == 49:
             if _restricted_gap(A, b, r, x, w, L, ws) <= tol:
                 return epoch + 1
             prev = np.inf

@@ -173,6 +173,8 @@ def _solve_fast(A, b, w, L, tol, max_iter, init, strict):
     epochs = 0
     it = 0
     prev_ws = None
+    best_gap = np.inf
+    stalls = 0
     while True:
         it += 1
         correlations(A, r, g)  # single-threaded: BLAS threads only add overhead here
@@ -180,6 +182,11 @@ def _solve_fast(A, b, w, L, tol, max_iter, init, strict):
         if not np.isfinite(gap):
             raise FloatingPointError("fast Lasso solver: duality gap became non-finite")
         if gap <= tol_abs or epochs >= max_iter:
+            break
+        # stalled (gap at the floating-point floor): stop and report instead of looping
+        best_gap = min(best_gap, gap)
+        stalls = stalls + 1 if gap >= best_gap and it > 1 else 0
+        if stalls >= 5:
             break
         # working set: support plus every coordinate violating its KKT condition
         violating = np.abs(g) > wf
