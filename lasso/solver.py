@@ -184,8 +184,8 @@ def _solve_fast(A, b, w, L, tol, max_iter, init, strict):
         if gap <= tol_abs or epochs >= max_iter:
             break
         # stalled (gap at the floating-point floor): stop and report instead of looping
+        stalls = stalls + 1 if gap >= best_gap else 0
         best_gap = min(best_gap, gap)
-        stalls = stalls + 1 if gap >= best_gap and it > 1 else 0
         if stalls >= 5:
             break
         # working set: support plus every coordinate violating its KKT condition
