@@ -251,7 +251,9 @@ class GeneralizedTransLassoCV(_TransferBase):
         many seconds; ``False``: never).
     gram : {"auto", True, False}
         Stage-2 CV fits on the Gram matrix of each target fold (shared by the whole grid of
-        that fold; :math:`N^2` floats per fold). ``"auto"``: when N <= 4000.
+        that fold; :math:`N^2` floats per fold). Pays off for tall targets: ``"auto"`` uses it
+        when the training rows of a fold are at least 2 N and N <= 4000 (measured: for
+        N = 2000 and 1600 rows the residual form is about twice as fast).
 
     Attributes
     ----------
@@ -369,8 +371,10 @@ class GeneralizedTransLassoCV(_TransferBase):
         )
         timings["stage1_folds"] = time.perf_counter() - t_start - sum(timings.values())
         # ---- stage 2 grid
+        n_feat = X0.shape[1]
+        tall = n0 * (self.cv - 1) / self.cv >= 2 * n_feat and n_feat <= 4000
         use_gram = self.solver == "fast" and (
-            self.gram is True or (self.gram == "auto" and X0.shape[1] <= 4000)
+            self.gram is True or (self.gram == "auto" and tall)
         )
         tasks, keys = [], []
         for f, (tr, te) in enumerate(folds):

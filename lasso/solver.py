@@ -293,7 +293,7 @@ def solve_weighted_lasso_gram(
     x = np.zeros(N) if init is None else np.array(init, dtype=np.float64)
     x[np.isinf(w)] = 0.0
     q = c - G @ x if np.any(x) else c.copy()
-    epochs, primal, gap = cd_gram(G, c, float(b2), q, x, w, tol * b2, int(max_iter))
+    epochs, primal, gap = cd_gram(G, c, float(b2), q, x, w, tol * b2, int(max_iter), 5)
     if not np.isfinite(gap):
         raise FloatingPointError("fast Lasso solver (Gram form): duality gap became non-finite")
     rel = gap / b2 if b2 > 0 else gap

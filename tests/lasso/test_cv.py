@@ -60,10 +60,11 @@ def test_cv_errors_match_fold_refits(fit_intercept):
     assert df.loc[est.best_index_, "rank_test_mse"] == 1
 
 
-def test_cv_fast_matches_cvxpy_solver():
+@pytest.mark.parametrize("gram", [False, True])
+def test_cv_fast_matches_cvxpy_solver(gram):
     target, sources = make_transfer(1, N=25, rows=(24, 50))
     kw = dict(lam1=0.3, **{**SMALL, "lam2_grid": [0.3, 0.1, 0.03, 0.01]})
-    fast = GeneralizedTransLassoCV(tol=1e-12, **kw).fit(target, sources)
+    fast = GeneralizedTransLassoCV(tol=1e-12, gram=gram, **kw).fit(target, sources)
     ref = GeneralizedTransLassoCV(solver="cvxpy", **kw).fit(target, sources)
     np.testing.assert_allclose(fast.cv_results_.mean_test_mse, ref.cv_results_.mean_test_mse,
                                rtol=1e-5)
