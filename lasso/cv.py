@@ -133,7 +133,7 @@ def _run_tasks(fn, tasks, n_jobs, desc, progress):
 def _lam1_fold(A_tr, b_tr, A_te, b_te, lams, solver, tol, max_iter):
     path = lasso_path(A_tr, b_tr, lams, solver=solver, tol=tol, max_iter=max_iter)
     mse = np.array([np.mean((b_te - A_te @ r.coef) ** 2) for r in path])
-    return mse, sum(not r.converged for r in path)
+    return mse, np.array([not r.converged for r in path], dtype=int)
 
 
 def _lam1_target_fold(target, sources, train, test, lams, fit_intercept, solver, tol, max_iter):
@@ -144,7 +144,7 @@ def _lam1_target_fold(target, sources, train, test, lams, fit_intercept, solver,
     mse = np.array([
         np.mean((y0[test] - X0[test] @ r.coef - prep.intercept(r.coef)) ** 2) for r in path
     ])
-    return mse, sum(not r.converged for r in path)
+    return mse, np.array([not r.converged for r in path], dtype=int)
 
 
 def _stage1_fold(target, sources, train, lam1, fit_intercept, solver, tol, max_iter):
@@ -420,10 +420,13 @@ class GeneralizedTransLassoCV(_TransferBase):
         df = pd.DataFrame(table)
         df["rank_test_mse"] = df["mean_test_mse"].rank(method="min").astype(int)
         self.cv_results_ = df
-        n_bad = int(df["n_unconverged"].sum())
+        n_bad = int(unconv.sum()) + unconv_s1
+        if self.lam1_cv_results_ is not None:
+            n_bad += int(self.lam1_cv_results_["n_unconverged"].sum())
         if n_bad:
             warnings.warn(
-                f"{n_bad} CV fits did not reach tol={self.tol:g}; see cv_results_['n_unconverged']",
+                f"{n_bad} CV fits did not reach tol={self.tol:g}; see the n_unconverged "
+                "columns of cv_results_ and lam1_cv_results_",
                 ConvergenceWarning, stacklevel=2,
             )
         best = df.loc[df["mean_test_mse"].idxmin()]
@@ -472,7 +475,7 @@ class GeneralizedTransLassoCV(_TransferBase):
         mse = np.array([m for m, _ in res])
         self.lam1_cv_results_ = pd.DataFrame({
             "lam1": lam1_grid, "mean_test_mse": mse.mean(axis=0), "std_test_mse": mse.std(axis=0),
-            "n_unconverged": np.sum([u for _, u in res]) * np.ones(lam1_grid.size, dtype=int),
+            "n_unconverged": np.sum([u for _, u in res], axis=0),
         })
         i = int(np.argmin(mse.mean(axis=0)))
         if i == lam1_grid.size - 1 and lam1_grid.size > 1:
