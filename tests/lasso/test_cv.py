@@ -9,6 +9,7 @@ import pytest
 from sklearn.model_selection import KFold
 
 from lasso import (
+    ConvergenceWarning,
     GeneralizedTransLasso,
     GeneralizedTransLassoCV,
     compare_strategies,
@@ -194,3 +195,13 @@ def test_cv_2000_features_under_a_minute():
     est = GeneralizedTransLassoCV(n_jobs=2, random_state=0).fit(target, sources)
     elapsed = time.perf_counter() - t
     assert elapsed < 60, est.timings_
+
+
+@pytest.mark.filterwarnings("ignore:fast Lasso solver did not converge")
+def test_unconverged_cv_fits_are_reported_not_dropped():
+    target, sources = make_transfer(12, N=30, rows=(24, 60))
+    est = GeneralizedTransLassoCV(lam1=0.3, tol=1e-14, max_iter=1, **SMALL)
+    with pytest.warns(ConvergenceWarning, match="CV fits did not reach tol"):
+        est.fit(target, sources)
+    assert len(est.cv_results_) == 12
+    assert est.cv_results_["n_unconverged"].sum() > 0
