@@ -1,7 +1,20 @@
 """Empirical l1 transfer estimators: generalized Trans-Lasso and the methods it contains.
 
 See ``../shared/DESIGN.md`` (conventions) and spec ``translasso_replica.md`` sections 1.3, 2, 7.
-Dataset index 0 is the target; objectives are unnormalised, ``1/2 ||y - A x||^2 + lam ||x||_1``.
+Dataset index 0 is the target; objectives are unnormalised, ``1/2 ||y - A x||^2 + lam ||x||_1``,
+nothing is standardised, so designs with N(0, 1/N) entries match the replica theory as they are.
+
+Example::
+
+    import lasso
+    est = lasso.GeneralizedTransLasso(lam1=0.3, lam2=0.09, kappa=1.0, dlam=0.0)
+    est.fit(target=(X0, y0), sources=[(X1, y1)])
+    est.coef_, est.coef_stage1_, est.support_stage1_, est.fit_.stage2.relative_gap
+
+    cv = lasso.GeneralizedTransLassoCV(strategy="full", cv=5, n_jobs=2, random_state=0)
+    cv.fit((X0, y0), [(X1, y1)])
+    cv.best_params_, cv.best_score_, cv.cv_results_        # tidy DataFrame
+    cv.strategy_table(("full", "dlam0", "kappa0"))        # best CV MSE per strategy
 """
 
 from .cv import STRATEGIES, GeneralizedTransLassoCV, StrategyChoice, compare_strategies
