@@ -51,6 +51,8 @@ def test_validate_config_checks_and_presets():
         V.TransLassoValidateConfig(solver="slow")
     full = V.TransLassoValidateConfig()
     assert (full.N, len(full.seeds), full.z_max, full.rel_max) == (2000, 10, 3.0, 0.03)
+    assert V.TransLassoValidateConfig(seeds=3).seeds == (0, 1, 2)  # a count, as from a CLI
+    assert V.TransLassoValidateConfig(seeds=[4, 7]).seeds == (4, 7)
     q = V.TransLassoValidateConfig.quick()
     assert q.N < full.N and len(q.seeds) < 10 and q.preset == "quick"
     assert V.EXPERIMENT_NAME == "translasso-validate"

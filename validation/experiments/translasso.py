@@ -19,7 +19,8 @@ Figures (written by :func:`run`):
 3. ``fig3_strategies.png`` -- optimal eps2 of the full search, dlam = 0, kappa = 0,
    Trans-Lasso, Pretraining Lasso and the target-only Lasso against alpha_0 and against the
    fraction of the target support shared with the source; theory curves, with simulation
-   markers (finite-N fits at the theory-optimal hyperparameters, mean +- s.e.).
+   markers (finite-N fits at the theory-optimal hyperparameters, mean +- s.e.; the strategies
+   of one point are fitted on the same instances).
 4. ``fig4_finite_size.png`` -- finite-size scaling: seed means at several N against 1/N, the
    weighted fit a + b/N and the replica value at 1/N = 0.
 5. ``fig5_regret.png`` (and ``regret.csv``) -- regret of the better restricted strategy
@@ -30,8 +31,10 @@ Tables: ``parity.csv``, ``landscape.csv``, ``strategies.csv`` (theory), ``marker
 (simulations), ``finite_size.csv`` (extrapolations), ``finite_size_points.csv``,
 ``regret.csv``, ``runs.csv`` (every fit), ``config.json``.
 
-Running time (2 shared cores, measured): ``quick`` ~1-2 min; the default preset ~15-25 min
-(dominated by the parity fits at N = 2000 and the finite-size fits up to N = 4000).
+Running time (2 shared cores, ``n_jobs = 2``, measured): ``quick`` ~35 s; the default preset
+~5-6 min from an empty cache (parity fits ~2.5 min, simulation markers ~2 min, 34 strategy
+tables 30 s, landscape 20 s, finite-size fits up to N = 4000 20 s); with ``cache_dir`` shared
+with ``translasso-validate`` the parity fits are reused.
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ import pandas as pd
 
 import replica
 from validation.compare import Setting, compare_settings, finite_size_scaling
-from validation.experiments.translasso_validate import acceptance_settings, plot_parity
+from validation.experiments.translasso_validate import (
+    acceptance_settings,
+    as_seeds,
+    plot_parity,
+)
 from validation.outputs import make_output_dir, save_results
 from validation.runner import run_grid
 
@@ -186,10 +193,7 @@ class TransLassoConfig:
         if isinstance(self.N, bool) or not isinstance(self.N, (int, np.integer)) or self.N < 10:
             raise ValueError(f"N = {self.N!r}: must be an integer >= 10")
         for name in ("seeds", "fss_seeds"):
-            s = tuple(int(x) for x in getattr(self, name))
-            if len(s) < 2 or len(set(s)) != len(s):
-                raise ValueError(f"{name} = {getattr(self, name)!r}: need >= 2 distinct seeds")
-            object.__setattr__(self, name, s)
+            object.__setattr__(self, name, as_seeds(getattr(self, name), name))
         if self.parity_settings is not None:
             known = [s.name for s in acceptance_settings()]
             bad = [n for n in self.parity_settings if n not in known]
@@ -410,9 +414,11 @@ def _plot_landscape(land: pd.DataFrame, strat: pd.DataFrame, cfg: TransLassoConf
                 continue
             sty = _STYLE[s]
             y = _frac_index(min(dl, dg[-1]), dg)
+            note = f" (Δλ={dl:.3g}, off scale)" if dl > dg[-1] else ""
             ax.plot(_frac_index(kap, kg), y, marker=sty["marker"], color=sty["color"],
                     mec="w", ms=12 if s == "full" else 9, ls="",
-                    label=f"{STRATEGY_LABELS[s]}: {100 * float(st.loc[s, 'regret']):.1f}%")
+                    label=f"{STRATEGY_LABELS[s]}: {100 * float(st.loc[s, 'regret']):.1f}%"
+                          f"{note}")
         ax.set_xticks(np.arange(len(kg)))
         ax.set_xticklabels([f"{v:g}" for v in kg], fontsize=7)
         ax.set_yticks(np.arange(len(dg)))
@@ -422,8 +428,8 @@ def _plot_landscape(land: pd.DataFrame, strat: pd.DataFrame, cfg: TransLassoConf
         pc, pu, c = cfg.scenario_A if label == "A" else cfg.scenario_B
         ax.set_title(f"scenario {label}: common {pc:g} (corr {c:g}), unique {pu:g}; "
                      f"$\\lambda_1$={float(sub['lam1'].iloc[0]):.3g}", fontsize=9)
-        ax.legend(fontsize=7, loc="upper right", framealpha=0.8,
-                  title="optimum: regret", title_fontsize=7)
+        ax.legend(fontsize=7, loc="upper left" if label == "A" else "upper right",
+                  framealpha=0.8, title="optimum: regret", title_fontsize=7)
     fig.suptitle(r"$\varepsilon^{(2nd)}$ at optimal $\lambda_2$ over the $(\kappa,\Delta\lambda)$"
                  r" plane; dashed: $\kappa=0$ (red) and $\Delta\lambda=0$ (blue) strategies")
     fig.tight_layout()
@@ -679,7 +685,8 @@ def run(cfg: TransLassoConfig | None = None, out_dir=None) -> dict[str, pd.DataF
     markers = pd.DataFrame()
     if msettings:
         mk = compare_settings(msettings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
-                              observables=("mse2", "mse1", "density2"), **_runner_kw(cfg))
+                              observables=("mse2", "mse1", "density2"), paired=True,
+                              **_runner_kw(cfg))
         runs.append(mk.attrs["runs"].assign(figure="strategies"))
         counts["markers"] = (mk.attrs["n_computed"], mk.attrs["n_cached"])
         markers = mk[mk["observable"] == "mse2"].reset_index(drop=True)

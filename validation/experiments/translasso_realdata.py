@@ -58,6 +58,7 @@ import pandas as pd
 import lasso
 import replica
 from validation import datasets
+from validation.experiments.translasso_validate import as_seeds
 from validation.outputs import make_output_dir, save_results
 from validation.runner import run_grid
 
@@ -184,10 +185,7 @@ class TransLassoRealDataConfig:
                              "with unique names")
         object.__setattr__(self, "mnist_scenarios", tuple(scen))
         replica.TransferScenario(alphas, sigmas, replica.support_prior(0.1, [0.1, 0.1]))
-        seeds = tuple(int(s) for s in self.seeds)
-        if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds = {self.seeds!r}: need at least two distinct seeds")
-        object.__setattr__(self, "seeds", seeds)
+        object.__setattr__(self, "seeds", as_seeds(self.seeds))
         if self.lam1_rule not in ("target", "pooled"):
             raise ValueError(f"lam1_rule = {self.lam1_rule!r}: must be 'target' or 'pooled'")
         for name in ("imdb_max_docs", "imdb_test_max_docs", "imdb_n_source",

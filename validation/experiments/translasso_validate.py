@@ -52,6 +52,7 @@ __all__ = [
     "EXPERIMENT_NAME",
     "TransLassoValidateConfig",
     "acceptance_settings",
+    "as_seeds",
     "acceptance_summary",
     "plot_parity",
     "run",
@@ -158,6 +159,21 @@ def acceptance_settings() -> list[Setting]:
 # ------------------------------------------------------------------------------------------
 
 
+def as_seeds(value, name: str = "seeds") -> tuple:
+    """Seeds of a config field: a sequence of distinct integers (at least two), or an
+    integer ``n`` meaning ``range(n)``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = range(int(value))
+    try:
+        seeds = tuple(int(s) for s in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} = {value!r}: expected integers or a count") from None
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"{name} = {value!r}: need at least two distinct seeds")
+    return seeds
+
+
+
 @dataclass(frozen=True)
 class TransLassoValidateConfig:
     """Configuration of the acceptance table.
@@ -197,10 +213,7 @@ class TransLassoValidateConfig:
     def __post_init__(self) -> None:
         if isinstance(self.N, bool) or not isinstance(self.N, (int, np.integer)) or self.N < 10:
             raise ValueError(f"N = {self.N!r}: must be an integer >= 10")
-        seeds = tuple(int(s) for s in self.seeds)
-        if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds = {self.seeds!r}: need at least two distinct seeds")
-        object.__setattr__(self, "seeds", seeds)
+        object.__setattr__(self, "seeds", as_seeds(self.seeds))
         if self.settings is not None:
             known = [s.name for s in acceptance_settings()]
             names = tuple(self.settings)
