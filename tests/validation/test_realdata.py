@@ -90,13 +90,17 @@ def test_mnist_part_with_digits(tmp_path):
                                       mnist_scenarios=(("A", 0.15, 0.05, 1.0),))
     tables = RD.run(cfg, tmp_path / "out")
     out = tmp_path / "out"
-    for f in ("mnist.csv", "mnist_runs.csv", "mnist_spectrum.csv", "config.json",
+    for f in ("mnist.csv", "mnist_choice.csv", "mnist_runs.csv", "mnist_spectrum.csv",
+              "config.json",
               "mnist_strategies.png", "mnist_spectrum.png"):
         assert (out / f).exists(), f
     t = tables["mnist"]
     assert set(t["design"]) == {"digits images", "i.i.d. Gaussian"}
     assert len(t) == 6 * 2 and (t["N"] == 61).all() and (t["n_seeds"] == 6).all()
     assert {"theory_mse2", "mse2", "se", "z", "rel_error", "kappa", "dlam"} <= set(t.columns)
+    ch = tables["mnist_choice"]
+    assert len(ch) == 2 and set(ch["theory_pick"]) <= {"dlam0", "kappa0"}
+    assert {"diff_dlam0_minus_kappa0", "diff_se", "agrees"} <= set(ch.columns)
     # the pixel columns are strongly correlated: far from white (i.i.d.) columns
     meta = json.loads((out / "config.json").read_text())
     assert meta["extra"]["mnist_design"]["participation_ratio"] < 0.5
