@@ -168,13 +168,22 @@ def stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kapp
         rhs_g = mh2 * cov00[c]
         beta_h = (vg * u0[c] - kc * rhs_g) / det
         beta_g = (s2[c] * rhs_g - kc * u0[c]) / det
-        # breakpoints in t = (h - eta)/s: base edges plus the kinks at h = -lam1, +lam1
-        lo = edges[0]
+        # breakpoints in t = (h - eta)/s: base edges plus the kinks at h = -lam1, +lam1.
+        # A zero-mean class (mu_c = 0, hence eta = nu = 0) gives an integrand even in h
+        # (Q2, chi2, R, m2 and chi12 terms are products of two odd or two even functions):
+        # integrate over t >= 0 and double.
+        sym = mu0[c] == 0.0 and eta[c] == 0.0
+        fold = 2.0 if sym else 1.0
+        lo = 0.0 if sym else edges[0]
         hi = edges[n_edges - 1]
         n_cut = 0
+        if sym:
+            cuts[0] = 0.0
+            n_cut = 1
         for j in range(n_edges):
-            cuts[n_cut] = edges[j]
-            n_cut += 1
+            if edges[j] > lo or (not sym and edges[j] == lo):
+                cuts[n_cut] = edges[j]
+                n_cut += 1
         if lam1 < math.inf:
             for sgn in (-1.0, 1.0):
                 tk = (sgn * lam1 - eta[c]) / s
@@ -212,7 +221,7 @@ def stage2_map(w, mu0, cov00, eta, s2, u0, qh1, lam1, alpha0, rho0, sig0sq, kapp
             n_pt = min(max(n_pt, _MIN_NODES), n_max)
             for j in range(n_pt):
                 t = mid + half * gx[n_pt - 1, j]
-                wt = w[c] * gw[n_pt - 1, j] * half * _phi(t)
+                wt = fold * w[c] * gw[n_pt - 1, j] * half * _phi(t)
                 h = eta[c] + s * t
                 x1 = _soft(h, lam1) / qh1 if lam1 < math.inf else 0.0
                 mub = nu + gam * (h - eta[c])

@@ -172,3 +172,15 @@ def test_recommend_scenario_b_prefers_kappa0():
     assert tab.loc["full", "eps2"] <= tab["eps2"].min() + 1e-12
     assert abs(tab.loc["full", "eps2"] - 0.02181) < 1e-4
     assert "kappa0" in str(rec)
+
+
+def test_zero_mean_folding_matches_full_integration():
+    """Zero-mean classes are integrated over h >= 0 and doubled; a 1e-12 mean takes the
+    unfolded path and must give the same fixed point."""
+    base = rp.support_prior(0.1, [0.03, 0.02], corr=0.6)
+    shifted = rp.GaussianMixturePrior(base.weights, base.means + 1e-12, base.covs)
+    hy = rp.TransLassoHyper(0.3, 0.08, 0.7, 0.4)
+    a = rp.solve_trans_lasso(rp.TransferScenario((0.6, 3.0), (0.1, 0.2), base), hy)
+    b = rp.solve_trans_lasso(rp.TransferScenario((0.6, 3.0), (0.1, 0.2), shifted), hy)
+    for q in ("Q2", "m2", "R", "chi2", "chi12", "eps2"):
+        assert getattr(a, q) == pytest.approx(getattr(b, q), rel=1e-8), q
