@@ -42,7 +42,7 @@ EXPERIMENTS = {
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "N")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "N", "parts")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -350,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://...)")
         r.add_argument("--cache-dir", type=Path, default=None, help="on-disk result cache")
         r.add_argument("--data-dir", type=Path, default=None, help="folder with real datasets")
+        r.add_argument("--parts", type=lambda t: tuple(v for v in t.split(",") if v),
+                       default=None, help="parts of an experiment to run, e.g. mnist,imdb")
+        r.add_argument("--seeds", type=int, default=None, help="number of seeds (override)")
         r.set_defaults(func=func)
     return p
 
