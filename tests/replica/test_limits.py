@@ -134,3 +134,16 @@ def test_sign_symmetry():
     b = rp.solve_trans_lasso(sc_m, hy, strict=True)
     for q in ("Q1", "Q2", "m2", "R", "chi2", "chi12", "eps2"):
         assert getattr(a, q) == pytest.approx(getattr(b, q), rel=1e-9, abs=1e-13), q
+
+
+@pytest.mark.parametrize("lam2", [0.06, 0.09, 0.1, 0.1000001, 0.101, 0.11, 0.14])
+def test_target_only_limit_near_lam1_equals_lam2(lam2):
+    """K = 1, kappa = dlam = 0: stage 2 is the Lasso at lam2 on the same data. Near
+    lam2 = lam1 the two stages' noises are almost fully correlated (conditional variance -> 0):
+    a degenerate corner for the stage-2 integrals that must still converge and be exact."""
+    sc = rp.TransferScenario([0.8], [0.3], rp.support_prior(0.2, [0.1], n_datasets=1))
+    res = rp.solve_trans_lasso(sc, rp.TransLassoHyper(0.1, lam2), strict=True)
+    ref = rp.solve_pretraining(sc, lam2, strict=True)
+    assert res.iterations < 100
+    assert res.eps2 == pytest.approx(ref.eps1, rel=1e-9)
+    assert res.density2 == pytest.approx(ref.density1, rel=1e-9)
