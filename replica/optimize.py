@@ -44,7 +44,7 @@ __all__ = [
 
 STRATEGIES = ("full", "dlam0", "kappa0", "trans_lasso", "pretraining_lasso", "target_lasso")
 
-_LOG_PARAMS = ("lam1", "lam2")
+_LOG_PARAMS = ("lam1", "lam2", "pt_alpha")
 
 
 def _field_scale(scenario: TransferScenario, pooled: bool) -> float:
@@ -241,7 +241,8 @@ def _default_bounds(scenario, name):
         s = _field_scale(scenario, pooled=False)
         return (0.0, 30.0 * s)
     if name == "pt_alpha":
-        return (0.01, 1.0)
+        # log scale: a = 1e-4 already means dlam = 1e4 lam2, i.e. the a -> 0 limit
+        return (1e-4, 1.0)
     raise ValueError(f"over: unknown hyperparameter {name!r}")
 
 
@@ -249,11 +250,28 @@ def _grid_for(name, lo, hi, n):
     if name in _LOG_PARAMS:
         return np.linspace(math.log(lo), math.log(hi), n)
     if name == "dlam":
-        # 0 exactly, then geometric values up to hi
         if hi <= 0:
             return np.zeros(1)
+        if lo > 0:
+            return np.geomspace(lo, hi, n)
+        # 0 exactly, then geometric values up to hi
         return np.concatenate([[0.0], np.geomspace(hi * 1e-3, hi, n - 1)])
     return np.linspace(lo, hi, n)
+
+
+def _at_bound(over, z, bz) -> list[str]:
+    """Names whose optimum sits on an edge of the search box that is not a natural limit.
+
+    dlam = 0, kappa = 0 and pt_alpha = 1 are exact special cases, not artefacts of the box.
+    """
+    out = []
+    for name, v, (lo, hi) in zip(over, z, bz, strict=True):
+        tol = 1e-6 * max(1.0, hi - lo)
+        low = v <= lo + tol and not (name in ("dlam", "kappa") and v <= 0.0 + tol)
+        high = v >= hi - tol and name != "pt_alpha"
+        if low or high:
+            out.append(name)
+    return out
 
 
 def _minimize(obj: _Objective, grids: list[np.ndarray], bounds_z, extra_starts=()):
@@ -325,6 +343,8 @@ def optimize(
     """
     over = tuple(over)
     fixed = dict(fixed or {})
+    if int(n_grid) < 2:
+        raise ValueError(f"n_grid = {n_grid}: need at least 2 points per dimension")
     bounds = dict(bounds or {})
     if not over:
         raise ValueError("over: name at least one hyperparameter to optimise")
@@ -361,21 +381,22 @@ def optimize(
                 raise ValueError(f"bounds[{name!r}] = {(lo, hi)}: need low <= high")
             if name == "dlam" and lo < 0:
                 raise ValueError(f"bounds['dlam'] = {(lo, hi)}: dlam must be >= 0")
-            # dlam: z below 0 maps to dlam = 0 exactly
-            bz.append((lo - 0.05 * (hi - lo), hi) if name == "dlam" else (lo, hi))
+            # dlam with lower bound 0: z below 0 maps to dlam = 0 exactly
+            ext = name == "dlam" and lo == 0
+            bz.append((lo - 0.05 * (hi - lo), hi) if ext else (lo, hi))
         grids.append(_grid_for(name, lo, hi, n_grid))
 
     def transform(z):
         out = {}
         for name, v in zip(over, z, strict=True):
-            if name in _LOG_PARAMS:
+            if name == "pt_alpha":
+                a = float(min(math.exp(v), 1.0))
+                out["kappa"] = 1.0 - a
+                out["_pt_alpha"] = a
+            elif name in _LOG_PARAMS:
                 out[name] = float(math.exp(v))
             elif name == "dlam":
                 out[name] = float(max(v, 0.0))
-            elif name == "pt_alpha":
-                a = float(min(max(v, 1e-6), 1.0))
-                out["kappa"] = 1.0 - a
-                out["_pt_alpha"] = a
             else:
                 out[name] = float(v)
         if "_pt_alpha" in out:
@@ -388,7 +409,7 @@ def optimize(
         z = []
         for name in over:
             if name == "pt_alpha":
-                z.append(1.0 - h["kappa"])
+                z.append(math.log(max(1.0 - h["kappa"], 1e-300)))
             elif name in _LOG_PARAMS:
                 z.append(math.log(max(h[name], 1e-300)))
             else:
@@ -403,13 +424,13 @@ def optimize(
         raise NonFiniteIterateError(
             f"optimize: no converged evaluation over {over}; check the scenario and bounds"
         )
-    for name in ("dlam",):
-        if name in over and best_res.hyper.dlam > 0:
-            obj.result_of(best_res.hyper.replace(dlam=0.0))
+    if "dlam" in over and best_res.hyper.dlam > 0 and bz[over.index("dlam")][0] < 0:
+        obj.result_of(best_res.hyper.replace(dlam=0.0))
     best_eps, best_res = obj.best
     extra = {}
     if "pt_alpha" in over:
         extra["pt_alpha"] = 1.0 - best_res.hyper.kappa
+    extra["at_bound"] = ",".join(_at_bound(over, to_z(best_res.hyper.to_dict()), bz))
     return OptimizationResult(
         hyper=best_res.hyper,
         eps2=best_res.eps2,
@@ -454,8 +475,9 @@ def strategy_table(
     -------
     pandas.DataFrame
         One row per strategy: ``strategy, eps2, mse2, lam1, lam2, kappa, dlam, pt_alpha,
-        regret`` (relative excess of eps2 over the full search, when it is in the table),
-        ``n_evaluations, converged``.
+        regret`` (relative excess of eps2, noise included, over the full search, when it is in
+        the table), ``regret_mse`` (the same on mse2 = eps2 - sigma_0^2), ``at_bound`` (names
+        whose optimum lies on an edge of the search box), ``n_evaluations, converged``.
     """
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -476,12 +498,12 @@ def strategy_table(
                 starts.append({"lam2": h.lam2, "kappa": h.kappa, "dlam": h.dlam})
         results["full"] = optimize(scenario, ("lam2", "kappa", "dlam"), {"lam1": lam1_val},
                                    n_grid=n_grid, tol=tol, bounds=bounds, starts=starts)
-        # the full search contains every restricted one except Pretraining Lasso's box
+        # the full search contains every restricted optimum that lies inside its box
+        lo_k, hi_k = (bounds or {}).get("kappa", _default_bounds(scenario, "kappa"))
+        lo_d, hi_d = (bounds or {}).get("dlam", _default_bounds(scenario, "dlam"))
         for s, r in results.items():
-            if s in ("dlam0", "kappa0", "trans_lasso", "target_lasso", "pretraining_lasso") \
-                    and r.eps2 < results["full"].eps2:
-                lo_k, hi_k = (bounds or {}).get("kappa", _default_bounds(scenario, "kappa"))
-                if lo_k <= r.hyper.kappa <= hi_k:
+            if s != "full" and r.eps2 < results["full"].eps2:
+                if lo_k <= r.hyper.kappa <= hi_k and lo_d <= r.hyper.dlam <= hi_d:
                     results["full"] = OptimizationResult(
                         r.hyper, r.eps2, r.mse2, r.result, ("lam2", "kappa", "dlam"),
                         results["full"].n_evaluations, results["full"].n_failed)
@@ -494,6 +516,7 @@ def strategy_table(
     df = pd.DataFrame(rows)
     if "full" in results:
         df["regret"] = (df["eps2"] - results["full"].eps2) / results["full"].eps2
+        df["regret_mse"] = (df["mse2"] - results["full"].mse2) / results["full"].mse2
     cols = ["strategy", "eps2", "mse2", "lam1", "lam2", "kappa", "dlam", "pt_alpha"]
     rest = [c for c in df.columns if c not in cols]
     return df[cols + rest]
@@ -545,6 +568,10 @@ def recommend(scenario: TransferScenario, lam1: float | str = "target", **kwargs
     Solves the strategy table and returns the better of the two restricted strategies with its
     regret against the full search. Keyword arguments go to :func:`strategy_table`.
     """
+    needed = {"full", "dlam0", "kappa0"}
+    missing = needed - set(kwargs.get("strategies", STRATEGIES))
+    if missing:
+        raise ValueError(f"strategies: recommend needs {sorted(needed)}, missing {sorted(missing)}")
     table = strategy_table(scenario, lam1, **kwargs)
     sub = table.set_index("strategy")
     pick = "dlam0" if sub.loc["dlam0", "eps2"] <= sub.loc["kappa0", "eps2"] else "kappa0"

@@ -444,8 +444,10 @@ def solve_finetuning(
     mh1 = np.asarray(stage1.mh1)
     eta, s2, u = stage1_class_fields(w, mu, cov, mh1, stage1.chih1)
     if np.any(s2 <= 0):
-        raise NonFiniteIterateError(
-            "stage-1 field has zero variance (noiseless perfect recovery); stage 2 is degenerate"
+        raise IllPosedError(
+            "the stage-1 field has zero variance (a noiseless scenario recovered exactly, e.g. "
+            "an all-zero prior with zero noise): the stage-2 equations are degenerate; give the "
+            "target some noise (sigmas[0] > 0)"
         )
     if init is None:
         x0 = np.array([0.5, 0.1, 0.1, 0.5, 0.0])
@@ -562,9 +564,8 @@ def solve_trans_lasso(
     if not isinstance(hyper, TransLassoHyper):
         raise ValueError(f"hyper: expected TransLassoHyper, got {type(hyper).__name__}")
     if stage1 is None:
-        s1_init = init.stage1 if init is not None and init.stage1.lam1 == hyper.lam1 else None
-        if s1_init is None and init is not None:
-            s1_init = init.stage1  # still a good warm start for a nearby lam1
+        # the previous stage 1 is a warm start (exact for the same lam1, close for a nearby one)
+        s1_init = init.stage1 if init is not None else None
         stage1 = solve_pretraining(
             scenario, hyper.lam1, tol=tol, max_iter=max_iter, damping=damping, init=s1_init,
             strict=strict, anderson=anderson,

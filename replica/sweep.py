@@ -34,7 +34,7 @@ from replica.stage2 import solve_finetuning
 __all__ = ["sweep", "apply_parameters"]
 
 _HYPER = ("lam1", "lam2", "kappa", "dlam")
-_SCEN = re.compile(r"^(alpha|sigma)_?(\d+)$")
+_SCEN = re.compile(r"^(alpha|sigma)_(\d+)$")
 
 
 def apply_parameters(
@@ -182,8 +182,8 @@ def sweep(
         )
     ordered = [rows[idx] for idx in itertools.product(*(range(s) for s in shape))]
     df = pd.DataFrame(ordered)
-    for k, a in enumerate(scenario.alphas):
-        col = f"alpha_{k}"
-        if col not in df:
-            df[col] = a
+    for k in range(scenario.n_datasets):
+        for col, val in ((f"alpha_{k}", scenario.alphas[k]), (f"sigma_{k}", scenario.sigmas[k])):
+            if col not in df:
+                df[col] = val
     return df

@@ -184,3 +184,36 @@ def test_zero_mean_folding_matches_full_integration():
     b = rp.solve_trans_lasso(rp.TransferScenario((0.6, 3.0), (0.1, 0.2), shifted), hy)
     for q in ("Q2", "m2", "R", "chi2", "chi12", "eps2"):
         assert getattr(a, q) == pytest.approx(getattr(b, q), rel=1e-8), q
+
+
+def test_optimize_respects_a_positive_dlam_lower_bound(prior_p1):
+    sc = rp.TransferScenario((1, 2), (0.5, 0.5), prior_p1)
+    opt = rp.optimize(sc, ("lam2", "dlam"), {"kappa": 0.0}, lam1=0.3,
+                      bounds={"dlam": (0.5, 2.0)}, n_grid=5)
+    assert 0.5 - 1e-9 <= opt.hyper.dlam <= 2.0 + 1e-9
+    with pytest.raises(ValueError, match="n_grid"):
+        rp.optimize(sc, ("lam2",), lam1=0.3, n_grid=1)
+
+
+def test_pretraining_lasso_reaches_its_small_alpha_limit(scen):
+    """kappa = 1 - a, dlam = lam2 (1/a - 1): as a -> 0 this is kappa = 1 fine-tuned on S only."""
+    tab = rp.strategy_table(scen, 0.3, strategies=("pretraining_lasso",))
+    row = tab.iloc[0]
+    assert row["kappa"] == pytest.approx(1.0 - row["pt_alpha"])
+    assert row["dlam"] == pytest.approx(row["lam2"] * (1.0 / row["pt_alpha"] - 1.0))
+    limit = rp.optimize(scen, ("lam2",), {"kappa": 1.0, "dlam": math.inf}, lam1=0.3)
+    assert row["eps2"] <= limit.eps2 * (1 + 1e-4)
+
+
+def test_recommend_needs_the_three_strategies(scen):
+    with pytest.raises(ValueError, match="recommend needs"):
+        rp.recommend(scen, lam1=0.3, strategies=("dlam0", "kappa0"))
+
+
+def test_sweep_names_and_scenario_columns(scen):
+    with pytest.raises(ValueError, match="unknown parameter"):
+        rp.sweep(scen, rp.TransLassoHyper(0.3, 0.1), vary={"alpha0": [1.0]})
+    df = rp.sweep(scen, rp.TransLassoHyper(0.3, 0.1), vary={"sigma_1": [0.1, 0.3]},
+                  progress=False)
+    assert list(df["sigma_1"]) == [0.1, 0.3] and (df["sigma_0"] == 0.1).all()
+    assert (df["alpha_0"] == 0.5).all()
