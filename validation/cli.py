@@ -15,7 +15,8 @@ reproduce NAME / validate NAME
 
 A scenario is given either by ``--scenario FILE`` (JSON or TOML with ``alphas``, ``sigmas`` and
 either ``prior = {weights, means, covs}`` or ``support = {pi_common, pi_unique, corr, scale}``)
-or by the flags ``--alphas --sigmas --pi-common --pi-unique --corr --scale``.
+or by the flags ``--alphas --sigmas --pi-common --pi-unique --corr --scale`` (a file, when
+given, takes precedence over these flags).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ EXPERIMENTS = {
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "N", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -89,8 +90,18 @@ def _load_mapping(path: Path) -> dict:
             import tomllib
         except ModuleNotFoundError as err:  # Python 3.10
             raise SystemExit("reading TOML needs Python >= 3.11; use a JSON file") from err
-        return tomllib.loads(text)
-    return json.loads(text)
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise SystemExit(f"--scenario {path}: not valid TOML ({err})") from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"--scenario {path}: not valid JSON ({err})") from err
+
+
+_SCENARIO_KEYS = {"alphas", "sigmas", "prior", "support"}
+_SUPPORT_KEYS = {"pi_common", "pi_unique", "corr", "scale"}
 
 
 def scenario_from_args(args):
@@ -101,13 +112,20 @@ def scenario_from_args(args):
         if not args.scenario.exists():
             raise SystemExit(f"--scenario: file not found: {args.scenario}")
         d = _load_mapping(args.scenario)
+        unknown = set(d) - _SCENARIO_KEYS | set(d.get("support", {})) - _SUPPORT_KEYS
+        if unknown:
+            raise SystemExit(
+                f"--scenario {args.scenario}: unknown keys {sorted(unknown)}; expected "
+                f"{sorted(_SCENARIO_KEYS)} and support keys {sorted(_SUPPORT_KEYS)}"
+            )
         try:
             if "prior" in d:
                 return rp.TransferScenario.from_dict(d)
             sup = d.get("support", {})
             k = len(d["alphas"])
-            prior = rp.support_prior(sup.get("pi_common", 0.1), sup.get("pi_unique", [0.02] * k),
-                                     corr=sup.get("corr", 1.0), scale=sup.get("scale", 1.0))
+            prior = rp.support_prior(sup.get("pi_common", 0.1), sup.get("pi_unique", 0.02),
+                                     corr=sup.get("corr", 1.0), scale=sup.get("scale", 1.0),
+                                     n_datasets=k)
             return rp.TransferScenario(d["alphas"], d["sigmas"], prior)
         except KeyError as err:
             raise SystemExit(f"--scenario {args.scenario}: missing key {err}") from err
@@ -125,7 +143,10 @@ def _resolve_lam1(scenario, lam1_arg):
         print(f"lam1 = {s1.lam1:.5g} (minimises the {lam1_arg} stage-1 error, eps1 = "
               f"{s1.eps1:.5g})")
         return s1.lam1
-    return _float(str(lam1_arg))
+    try:
+        return _float(str(lam1_arg))
+    except ValueError as err:
+        raise ValueError(f"--lam1 = {lam1_arg!r}: give a number, 'target' or 'pooled'") from err
 
 
 def _parse_vary(specs: list[str]) -> dict[str, np.ndarray]:
@@ -182,10 +203,14 @@ def cmd_curve(args) -> int:
                          extra={"seconds": time.perf_counter() - t0})
     bad = int((df["status"] != "ok").sum())
     print(f"{len(df)} points in {time.perf_counter() - t0:.2f} s ({bad} unconverged/failed)")
-    best = df.loc[df["eps2"].idxmin()]
+    print(f"wrote {paths['curve']} and {paths['curve.png']}")
+    if bad == len(df):
+        print(f"error: no point converged; first status: {df['status'].iloc[0]}",
+              file=sys.stderr)
+        return 2
+    best = df.loc[df.loc[df["status"] == "ok", "eps2"].idxmin()]
     print("minimum eps2 = {:.6g} at {}".format(
         best["eps2"], ", ".join(f"{n} = {best[n]:.4g}" for n in names)))
-    print(f"wrote {paths['curve']} and {paths['curve.png']}")
     return 0
 
 
@@ -194,8 +219,8 @@ def _print_table(tab):
 
     with pd.option_context("display.width", 140, "display.max_columns", 20,
                            "display.float_format", "{:.5g}".format):
-        cols = ["strategy", "eps2", "mse2", "regret", "lam1", "lam2", "kappa", "dlam",
-                "pt_alpha"]
+        cols = ["strategy", "eps2", "mse2", "regret", "regret_mse", "lam1", "lam2", "kappa",
+                "dlam", "pt_alpha", "at_bound"]
         print(tab[[c for c in cols if c in tab]].to_string(index=False))
 
 
@@ -206,7 +231,7 @@ def cmd_select(args) -> int:
     scenario = scenario_from_args(args)
     lam1 = _resolve_lam1(scenario, args.lam1)
     t0 = time.perf_counter()
-    rec = rp.recommend(scenario, lam1=lam1)
+    rec = rp.recommend(scenario, lam1=lam1, n_grid=args.n_grid)
     _print_table(rec.table)
     print()
     print("recommendation:", rec)
@@ -318,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="one-minute tour: strategy table, recommendation, figure")
     _add_scenario_args(d)
-    d.add_argument("--lam1", default="target")
+    d.add_argument("--lam1", default="target",
+                   help="stage-1 penalty, or 'target' / 'pooled' to choose it from stage 1")
     d.add_argument("--grid", type=int, default=25, help="(kappa, dlam) grid size (25)")
     d.add_argument("--n-grid", type=int, default=6, help="coarse grid per optimised dimension")
     d.add_argument("--out", type=Path, default=None, help="output folder (default ./results/...)")
@@ -335,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("select", help="strategy table and the kappa=0 / dlam=0 recommendation")
     _add_scenario_args(s)
-    s.add_argument("--lam1", default="target")
+    s.add_argument("--lam1", default="target",
+                   help="stage-1 penalty, or 'target' / 'pooled' to choose it from stage 1")
+    s.add_argument("--n-grid", type=int, default=7, help="coarse grid per optimised dimension")
     s.add_argument("--out", type=Path, default=None)
     s.set_defaults(func=cmd_select)
 
@@ -359,8 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from replica.errors import ConvergenceError, NonFiniteIterateError
+
     try:
         return int(args.func(args) or 0)
     except ValueError as err:  # bad parameters: say which, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except (ConvergenceError, NonFiniteIterateError) as err:
+        print(f"error: the saddle-point solver failed: {err}", file=sys.stderr)
+        return 3

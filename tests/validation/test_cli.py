@@ -54,3 +54,31 @@ def test_bad_input_is_reported_without_traceback(capsys):
     assert "alphas[1] = -4.0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["curve", "--lam1", "0.3", "--vary", "kappa=0:1"])
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    # every point ill-posed (lam2 = dlam = 0 with alpha_0 < 1): exit code 2, no traceback
+    with pytest.warns(rp.ConvergenceWarning):
+        rc = main(["curve", "--vary", "lam2=0:0:2", "--lam1", "0.3", "--out", str(tmp_path)])
+    assert rc == 2 and "no point converged" in capsys.readouterr().err
+    assert main(["curve", "--lam1", "abc", "--vary", "kappa=0,1"]) == 2
+    assert "--lam1 = 'abc'" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"alphas": [1], "sigmas": [0.1], "support": {"pi_unik": 0.1}}))
+    with pytest.raises(SystemExit, match="unknown keys"):
+        main(["select", "--scenario", str(bad)])
+    bad.write_text("{not json")
+    with pytest.raises(SystemExit, match="not valid JSON"):
+        main(["select", "--scenario", str(bad)])
+
+
+def test_scenario_file_with_scalar_pi_unique(tmp_path):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"alphas": [0.5, 4], "sigmas": [0.1, 0.1],
+                             "support": {"pi_common": 0.06, "pi_unique": 0.06}}))
+    assert main(["curve", "--scenario", str(f), "--lam1", "0.5", "--vary", "kappa=0,1",
+                 "--out", str(tmp_path / "o")]) == 0
+    df = pd.read_csv(tmp_path / "o" / "curve.csv")
+    sc = rp.TransferScenario((0.5, 4), (0.1, 0.1), rp.support_prior(0.06, [0.06, 0.06]))
+    ref = rp.solve_trans_lasso(sc, rp.TransLassoHyper(0.5, 0.1, 1.0, 0.0))
+    assert df.loc[1, "eps2"] == pytest.approx(ref.eps2, rel=1e-8)
