@@ -264,7 +264,9 @@ def cmd_demo(args) -> int:
     df = rp.sweep(scenario, hyper, vary={"kappa": np.linspace(0, 1.5, n),
                                          "dlam": np.linspace(0, dmax, n)})
     tab = rec.table.set_index("strategy")
-    marks = {s: (tab.loc[s, "kappa"], tab.loc[s, "dlam"]) for s in ("dlam0", "kappa0", "full")}
+    marks = {f"{s} optimum (lam2 = {tab.loc[s, 'lam2']:.3g})": (tab.loc[s, "kappa"],
+                                                              tab.loc[s, "dlam"])
+             for s in ("dlam0", "kappa0", "full")}
     fig = plot_grid(df, "kappa", "dlam",
                     title=f"eps2 at lam2 = {hyper.lam2:.3g} (full-search optimum)", marks=marks)
     out = _out_dir(args, "demo")
