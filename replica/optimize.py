@@ -537,7 +537,9 @@ class Recommendation:
     eps2_full : float
         Predicted error of the full (lam2, kappa, dlam) search.
     regret : float
-        Relative excess ``(eps2 - eps2_full) / eps2_full``.
+        Relative excess ``(eps2 - eps2_full) / eps2_full`` (eps2 includes the noise sigma_0^2).
+    regret_mse : float
+        The same on ``mse2 = eps2 - sigma_0^2``.
     table : pandas.DataFrame
         The :func:`strategy_table` it was read from.
     """
@@ -547,18 +549,21 @@ class Recommendation:
     eps2: float
     eps2_full: float
     regret: float
+    regret_mse: float
     table: pd.DataFrame = field(repr=False)
 
     def to_dict(self) -> dict:
         return {"strategy": self.strategy, **self.hyper.to_dict(), "eps2": self.eps2,
-                "eps2_full": self.eps2_full, "regret": self.regret}
+                "eps2_full": self.eps2_full, "regret": self.regret,
+                "regret_mse": self.regret_mse}
 
     def __str__(self) -> str:
         h = self.hyper
         return (
             f"use strategy {self.strategy} (lam1={h.lam1:.4g}, lam2={h.lam2:.4g}, "
             f"kappa={h.kappa:.4g}, dlam={h.dlam:.4g}): eps2 = {self.eps2:.5g}, full search "
-            f"{self.eps2_full:.5g}, regret {100 * self.regret:.2f}%"
+            f"{self.eps2_full:.5g}, regret {100 * self.regret:.2f}% "
+            f"({100 * self.regret_mse:.2f}% on the mse)"
         )
 
 
@@ -584,5 +589,6 @@ def recommend(scenario: TransferScenario, lam1: float | str = "target", **kwargs
         eps2=float(row["eps2"]),
         eps2_full=float(sub.loc["full", "eps2"]),
         regret=float(row["regret"]),
+        regret_mse=float(row["regret_mse"]),
         table=table,
     )
