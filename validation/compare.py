@@ -281,9 +281,16 @@ def summarize_runs(runs: pd.DataFrame, theory: Mapping[str, float],
     columns of ``runs``), their exact expectations :math:`\mathbb E\,c_j` and fixed
     coefficients :math:`g_j=\partial O/\partial\,\mathbb E c_j` from the theory. Since the
     correction has mean exactly zero whatever the coefficients, the adjusted mean estimates
-    the same :math:`\mathbb E\,O` without bias; it removes the part of the seed-to-seed
-    scatter caused by the luck of the noise and signal draws (typically 25-50% of the
-    variance of ``mse2``).
+    the same :math:`\mathbb E\,O` without bias. It is a secondary diagnostic, not a
+    variance-reduction guarantee: the coefficients are derivatives along a change of the
+    *expected* powers (for the signal, a uniform rescaling :math:`r^{(k)}\to c\,r^{(k)}`),
+    which need not be the regression slope of :math:`O_s` on the realised powers. For a
+    point-mass prior, for instance, :math:`\|r^{(k)}\|^2/N` fluctuates through the number of
+    non-zeros, not through their scale, and the correction can add scatter. Measured
+    (``validation/experiments/translasso_validate.py``, ``mse2``, 10 seeds, N = 2000; the
+    ratio itself is a noisy estimate): :math:`(\mathrm{se_{adj}}/\mathrm{se})^2` from 0.28
+    to 1.64, median 0.78, above 1 in 1 of 17 settings; in the quick preset (N = 1000,
+    6 seeds) above 1 in 5 of 17.
     """
     rows = []
     for obs in observables:
@@ -356,9 +363,14 @@ def compare_settings(
         Saddle-point tolerance.
     paired : bool
         ``False`` (default): every setting draws its own instances (random stream keyed by
-        the setting's name), so the settings are statistically independent. ``True``: all
-        settings with the same scenario see the same instances for a given (N, seed)
-        (common random numbers, for paired comparisons of hyperparameters).
+        the setting's name), so the settings are statistically independent. ``True``: every
+        setting draws from one shared stream for a given (N, seed) (common random numbers):
+        settings with the same scenario see identical instances (paired comparisons of
+        hyperparameters), and settings with *different* scenarios share the underlying
+        random numbers too, so their instances are correlated (e.g. two scenarios that
+        differ only in ``sigmas`` get the same standard-normal noise, scaled), and their rows
+        are not statistically independent. Use ``paired=False`` when rows of different
+        scenarios are to be treated as independent tests.
     control_variates : bool
         Also report the control-variate estimator of :func:`summarize_runs`
         (``*_adj`` columns).

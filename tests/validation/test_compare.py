@@ -79,6 +79,22 @@ def test_summarize_runs_statistics_and_control_variate():
     assert r["n_seeds"] == n
 
 
+def test_control_variate_is_unbiased_but_can_add_scatter():
+    """As documented: with a coefficient that is not the regression slope (e.g. a point-mass
+    prior, whose signal power fluctuates through the support size, not the scale), the
+    adjusted mean stays unbiased but its standard error can exceed the plain one."""
+    rng = np.random.default_rng(1)
+    n = 4000
+    signal0 = 0.5 + 0.05 * rng.standard_normal(n)
+    obs = 1.0 + 0.01 * rng.standard_normal(n)  # independent of the control
+    runs = pd.DataFrame({"mse2": obs, "signal0": signal0})
+    r = C.summarize_runs(runs, {"mse2": 1.0}, ("mse2",),
+                         sensitivities={"mse2": {"signal0": 0.5}},
+                         means={"signal0": 0.5}).iloc[0]
+    assert r["se_adj"] > 2 * r["se"]
+    assert abs(r["z_adj"]) < 4 and abs(r["empirical_adj"] - 1.0) < 5e-3
+
+
 def test_theory_sensitivities_match_direct_differences(small_case):
     sc, hy = small_case
     sens = C.theory_sensitivities(sc, hy, ("mse2", "Q1"))
@@ -135,6 +151,12 @@ def test_paired_and_independent_streams(small_case):
     ia = indep.set_index(["setting", "seed"])["noise0"]
     assert pa.loc[("a", 0)] == pa.loc[("b", 0)]
     assert ia.loc[("a", 0)] != ia.loc[("b", 0)]
+    # as documented: with paired=True, settings with *different* scenarios share the stream
+    # too (here only sigma_0 differs: the same standard-normal noise, scaled)
+    other = C.Setting("c", sc.replace(sigmas=(0.4, 0.5)), hy)
+    pc = C.compare_settings([s[0], other], 60, (0, 1), paired=True, **kw).attrs["runs"]
+    pc = pc.set_index(["setting", "seed"])["noise0"]
+    assert pc.loc[("c", 0)] == pytest.approx(pc.loc[("a", 0)] * (0.4 / 0.5) ** 2, rel=1e-12)
     with pytest.raises(ValueError, match="unique"):
         C.compare_settings([s[0], s[0]], 60, (0, 1), **kw)
     with pytest.raises(ValueError, match="two seeds"):

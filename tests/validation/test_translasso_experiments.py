@@ -1,18 +1,167 @@
-"""The Trans-Lasso experiments: configs, presets and tiny end-to-end runs."""
+"""The Trans-Lasso experiments: configs, presets, tiny end-to-end runs, and a check that the
+acceptance gate rejects a wrong theory."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import replica
+from replica import stage2 as S2
+from replica.moments import st_moments
+from replica.stage1 import _prior_arrays, stage1_class_fields
+from validation import compare as C
 from validation.experiments import translasso as T
 from validation.experiments import translasso_validate as V
+
+# ------------------------------------------------------------------ ablated theories (spec 3.8)
+
+
+def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, damping=0.5):
+    """Replica theory with one ingredient of chi12 removed (spec section 3.8 ablations).
+
+    ``"no-jump"``: chi12 without its support-flip term (the jump of lam_e at |h1| = lam1);
+    ``"chi12=0"``: chi12 set to zero. Built from the stage-2 map of :mod:`replica.stage2`
+    (one undamped application) minus the closed-form flip term of spec section 3.3, iterated
+    with plain damping from the true fixed point.
+    """
+    s1 = replica.solve_pretraining(scenario, hyper.lam1, tol=1e-12)
+    edges, gx, gw = S2.QuadratureRule().arrays()
+    w, mu, cov, alphas, sig2, rho = _prior_arrays(scenario)
+    eta, s2, u = stage1_class_fields(w, mu, cov, np.asarray(s1.mh1), s1.chih1)
+    args = (w, mu[:, 0].copy(), cov[:, 0, 0].copy(), eta, s2, u[:, 0].copy(), s1.Qh1,
+            hyper.lam1, alphas[0], rho[0], sig2[0], hyper.kappa, s1.Q1, s1.m1[0], s1.chi1,
+            hyper.lam2, hyper.dlam, edges, gx, gw)
+
+    def flip_term(state):
+        qh2, mh2, _, chih2, chih12, _ = S2.stage2_conjugates(
+            alphas[0], rho[0], sig2[0], hyper.kappa, s1.Q1, s1.m1[0], s1.chi1, state)
+        tot = 0.0
+        for c in range(w.size):
+            if w[c] == 0:
+                continue
+            s = math.sqrt(s2[c])
+            kc = mh2 * u[c, 0] + chih12
+            tv = max(mh2 * mh2 * cov[c, 0, 0] + chih2 - kc * kc / s2[c], 1e-14)
+            for sgn in (-1.0, 1.0):
+                hk = sgn * hyper.lam1
+                dens = math.exp(-0.5 * ((hk - eta[c]) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+                mub = mh2 * mu[c, 0] + kc / s2[c] * (hk - eta[c])
+                a_out = st_moments(mub, tv, hyper.lam2)[1]
+                a_in = st_moments(mub, tv, hyper.lam2 + hyper.dlam)[1]
+                tot += w[c] * sgn * dens * (a_out - a_in)
+        return tot / qh2
+
+    x = replica.solve_trans_lasso(scenario, hyper, tol=1e-12).state
+    for _ in range(max_iter):
+        fx = S2.stage2_map(*args, x)
+        if ablation == "no-jump":
+            fx[4] -= flip_term(x)
+        elif ablation == "chi12=0":
+            fx[4] = 0.0
+        else:
+            raise ValueError(ablation)
+        if np.max(np.abs(fx - x)) < tol:
+            x = fx
+            break
+        x = damping * x + (1 - damping) * fx
+    else:
+        raise AssertionError("ablated theory did not converge")
+    q2, m2, r, _, chi12 = (float(v) for v in x)
+    k = hyper.kappa
+    mse2 = rho[0] + k * k * s1.Q1 + q2 - 2 * k * s1.m1[0] - 2 * m2 + 2 * k * r
+    return {"Q2": q2, "m2": m2, "R": r, "mse2": float(mse2), "chi12": chi12}
+
+
+def _setting(name):
+    return {s.name: s for s in V.acceptance_settings()}[name]
+
+
+def test_ablated_theory_reproduces_the_spec_table():
+    # spec section 3.8, prior P1, alphas (1, 2), lam1 0.3, kappa 0.5, lam2 0.2, dlam 0.5
+    s = _setting("K2-P1-flip-general")
+    th = C.theory_observables(s.scenario, s.hyper)
+    nj = _ablated_theory(s.scenario, s.hyper, "no-jump")
+    c0 = _ablated_theory(s.scenario, s.hyper, "chi12=0")
+    assert (th["Q2"], th["R"], th["mse2"]) == pytest.approx((0.1201, 0.0698, 0.1433), abs=6e-5)
+    assert (nj["Q2"], nj["R"], nj["mse2"]) == pytest.approx((0.1337, 0.0711, 0.1532), abs=6e-5)
+    assert (c0["Q2"], c0["R"], c0["mse2"]) == pytest.approx((0.1133, 0.0691, 0.1385), abs=6e-5)
+    assert c0["chi12"] == 0.0
+
+
+def test_probe_settings_are_sensitive_to_chi12_and_the_flip_term():
+    """Where the acceptance gate can see a wrong chi12: the ablations move theory mse2 or Q2
+    by several standard errors (pilot relative s.e. of 10 seeds at N = 2000: 1-2%)."""
+    for name, ablation, min_mse2, min_q2 in [
+        ("K2-P1-flip-kappa0", "no-jump", 0.05, 0.03),
+        ("K2-P1-flip-general", "no-jump", 0.05, 0.08),
+        ("K2-P1-chi12-general", "chi12=0", 0.10, 0.15),
+        ("K2-P1-chi12-trans", "chi12=0", 0.15, 0.40),
+    ]:
+        s = _setting(name)
+        th = C.theory_observables(s.scenario, s.hyper)
+        ab = _ablated_theory(s.scenario, s.hyper, ablation)
+        assert abs(ab["mse2"] / th["mse2"] - 1) > min_mse2, name
+        assert abs(ab["Q2"] / th["Q2"] - 1) > min_q2, name
+    # the original alpha_0 = 4 settings: the flip term is invisible in mse2 (< 1%)
+    s = _setting("K2-bg0-general")
+    th = C.theory_observables(s.scenario, s.hyper)
+    assert abs(_ablated_theory(s.scenario, s.hyper, "no-jump")["mse2"] / th["mse2"] - 1) < 0.01
+
+
+def test_acceptance_gate_rejects_the_no_jump_theory():
+    """The same simulations pass against the true theory and fail against the theory
+    without chi12's support-flip term (N = 1500, seeds 200-207, not the acceptance seeds)."""
+    s = _setting("K2-P1-flip-general")
+    table = C.compare_settings([s], 1500, range(200, 208), n_jobs=2, progress=False,
+                               control_variates=False)
+    true = V.acceptance_summary(table).iloc[0]
+    assert true["passed"], true.to_dict()
+    assert true["converged"] == 1.0
+    runs = table.attrs["runs"]
+    wrong = dict(table.attrs["theory"][s.name])
+    wrong.update({k: v for k, v in _ablated_theory(s.scenario, s.hyper, "no-jump").items()
+                  if k in wrong})
+    bad_table = C.summarize_runs(runs, wrong)
+    bad_table.insert(0, "setting", s.name)
+    bad_table["converged"] = float(runs["converged"].mean())
+    bad = V.acceptance_summary(bad_table).iloc[0]
+    assert not bad["passed"]
+    assert max(abs(bad["z"]), abs(bad["z_Q2"])) > 3, bad.to_dict()
+
+
+def test_acceptance_gate_requires_convergence_and_q2_r():
+    base = {"setting": "s", "N": 100, "theory": 1.0, "empirical": 1.0, "se": 0.01, "z": 0.0,
+            "rel_error": 0.0, "converged": 1.0}
+    rows = [{**base, "observable": o} for o in ("mse2", "Q2", "R", "m2")]
+    tab = pd.DataFrame(rows)
+    assert V.acceptance_summary(tab).iloc[0]["passed"]
+    assert not V.acceptance_summary(tab.assign(converged=0.9)).iloc[0]["passed"]
+    for obs in ("Q2", "R"):
+        t = tab.copy()
+        t.loc[t["observable"] == obs, "z"] = 3.5
+        summ = V.acceptance_summary(t).iloc[0]
+        assert not summ["passed"] and summ[f"z_{obs}"] == 3.5
+    t = tab.copy()
+    t.loc[t["observable"] == "m2", "z"] = 5.0  # reported, not gated
+    summ = V.acceptance_summary(t).iloc[0]
+    assert summ["passed"] and summ["max_abs_z_all"] == 5.0
+    t = tab.copy()
+    t.loc[t["observable"] == "mse2", "rel_error"] = 0.031
+    assert not V.acceptance_summary(t).iloc[0]["passed"]
+
+
+# ------------------------------------------------------------------ configs and tiny runs
 
 
 def test_acceptance_settings_cover_the_required_cases():
     settings = V.acceptance_settings()
     assert len(settings) >= 10
+    names = [s.name for s in settings]
+    assert {"K2-P1-flip-kappa0", "K2-P1-flip-general", "K2-P1-chi12-general",
+            "K2-P1-chi12-trans"} <= set(names)
     tags = pd.DataFrame([s.tags for s in settings])
     assert set(tags["K"]) == {2, 3}
     assert {"bg0", "gm+", "pm+-", "pm+"} <= set(tags["prior"])
@@ -73,12 +222,15 @@ def test_validate_tiny_run(tmp_path):
             "z", "rel_error", "z_adj", "rel_error_adj"} <= set(acc.columns)
     summ = tables["summary"]
     assert list(summ["setting"]) == list(cfg.settings)
-    assert {"passed", "passed_adj", "max_abs_z_all"} <= set(summ.columns)
+    assert {"passed", "z_Q2", "z_R", "converged", "passed_adj", "var_ratio_adj",
+            "max_abs_z_all"} <= set(summ.columns)
+    assert (summ["converged"] == 1.0).all()
     # theory vs simulation at N = 300, 5 seeds: generous bounds that a wrong theory misses
     assert acc["z"].abs().max() < 6
     assert summ["rel_error"].abs().max() < 0.15
     meta = json.loads((out / "config.json").read_text())
     assert meta["config"]["N"] == 300 and meta["extra"]["n_settings"] == 3
+    assert meta["extra"]["converged_fraction"] == 1.0
     assert len(tables["runs"]) == 3 * 5
 
 
