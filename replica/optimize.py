@@ -247,6 +247,10 @@ def _default_bounds(scenario, name):
 
 
 def _grid_for(name, lo, hi, n):
+    if name == "pt_alpha":
+        # log-spaced towards the a -> 0 limit plus linear coverage of the interior of (0, 1]
+        a = np.union1d(np.geomspace(lo, hi, n), np.linspace(max(lo, 0.05), hi, n))
+        return np.log(a)
     if name in _LOG_PARAMS:
         return np.linspace(math.log(lo), math.log(hi), n)
     if name == "dlam":
