@@ -217,3 +217,18 @@ def test_sweep_names_and_scenario_columns(scen):
                   progress=False)
     assert list(df["sigma_1"]) == [0.1, 0.3] and (df["sigma_0"] == 0.1).all()
     assert (df["alpha_0"] == 0.5).all()
+
+
+def test_pretraining_lasso_finds_interior_optima():
+    """The Pretraining Lasso search must not be beaten by a fixed interior a."""
+    sc = rp.TransferScenario((0.5, 4.0), (0.1, 0.1), rp.support_prior(0.15, [0.05, 0.05]))
+    row = rp.strategy_table(sc, 0.35786, strategies=("pretraining_lasso",)).iloc[0]
+    for a in (0.3, 0.5, 0.7, 0.9):
+        fixed = rp.optimize(sc, ("lam2",), {"kappa": 1 - a, "dlam": 0.0}, lam1=0.35786,
+                            bounds={"lam2": (1e-3, 1.0)})
+        # dlam = lam2 (1/a - 1) moves with lam2: scan lam2 directly
+        best = min(
+            rp.solve_trans_lasso(sc, rp.TransLassoHyper(0.35786, l2, 1 - a, l2 * (1 / a - 1))).eps2
+            for l2 in np.geomspace(fixed.hyper.lam2 / 4, fixed.hyper.lam2 * 4, 25)
+        )
+        assert row["eps2"] <= best + 1e-9, (a, row["eps2"], best)
