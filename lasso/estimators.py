@@ -285,13 +285,8 @@ class GeneralizedTransLasso(_TransferBase):
         return self._set_fit(fit)
 
 
-class TargetLasso(_TransferBase):
-    r"""Target-only Lasso baseline,
-    :math:`\arg\min_x \tfrac12\|y^{(0)}-A^{(0)}x\|_2^2+\lambda\|x\|_1` (sources ignored).
-
-    Equals the generalized Trans-Lasso with :math:`\kappa=\Delta\lambda=0`.
-    Parameters as in :class:`GeneralizedTransLasso` with ``lam`` the penalty.
-    """
+class _SingleLasso(_TransferBase):
+    """One-penalty baselines: shared parameters and fitted attributes."""
 
     def __init__(self, lam=1.0, *, solver="fast", tol=1e-8, max_iter=10_000,
                  fit_intercept=False, strict=False):
@@ -301,6 +296,22 @@ class TargetLasso(_TransferBase):
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
         self.strict = strict
+
+    def _set_single(self, res, prep):
+        self.result_ = res
+        self.coef_ = res.coef
+        self.intercept_ = prep.intercept(res.coef)
+        self.n_features_in_ = res.coef.shape[0]
+        return self
+
+
+class TargetLasso(_SingleLasso):
+    r"""Target-only Lasso baseline,
+    :math:`\arg\min_x \tfrac12\|y^{(0)}-A^{(0)}x\|_2^2+\lambda\|x\|_1` (sources ignored).
+
+    Equals the generalized Trans-Lasso with :math:`\kappa=\Delta\lambda=0`.
+    Parameters as in :class:`GeneralizedTransLasso` with ``lam`` the penalty.
+    """
 
     def fit(self, target, sources=None):
         """Fit on ``target = (X0, y0)``; ``sources`` is accepted and ignored."""
@@ -313,29 +324,16 @@ class TargetLasso(_TransferBase):
             prep.A0, prep.y0, lam, solver=self.solver, tol=self.tol, max_iter=self.max_iter,
             strict=self.strict, col_sq_norms=prep.L0,
         )
-        self.result_ = res
-        self.coef_ = res.coef
-        self.intercept_ = prep.intercept(res.coef)
-        self.n_features_in_ = res.coef.shape[0]
-        return self
+        return self._set_single(res, prep)
 
 
-class PooledLasso(_TransferBase):
+class PooledLasso(_SingleLasso):
     r"""Pooled Lasso baseline (stage 1 alone),
     :math:`\arg\min_x \tfrac12\sum_{k=0}^K\|y^{(k)}-A^{(k)}x\|_2^2+\lambda\|x\|_1`.
 
     Equals the generalized Trans-Lasso with :math:`\kappa=1,\lambda_2\to\infty`.
     With ``fit_intercept`` each dataset gets its own intercept; predictions use the target's.
     """
-
-    def __init__(self, lam=1.0, *, solver="fast", tol=1e-8, max_iter=10_000,
-                 fit_intercept=False, strict=False):
-        self.lam = lam
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.fit_intercept = fit_intercept
-        self.strict = strict
 
     def fit(self, target, sources):
         """Fit on ``target = (X0, y0)`` and ``sources = [(X1, y1), ...]`` (at least one)."""
@@ -346,11 +344,7 @@ class PooledLasso(_TransferBase):
         check_identifiable(lam, n_rows, target[0].shape[1], "lam")
         prep = _Prepared(target, sources, self.fit_intercept)
         res = _stage1(prep, lam, self.solver, self.tol, self.max_iter, self.strict)
-        self.result_ = res
-        self.coef_ = res.coef
-        self.intercept_ = prep.intercept(res.coef)
-        self.n_features_in_ = res.coef.shape[0]
-        return self
+        return self._set_single(res, prep)
 
 
 class PretrainingLasso(_TransferBase):
