@@ -31,7 +31,6 @@ simulations run in local processes or on a Dask cluster and are cached on disk.
 from __future__ import annotations
 
 import math
-import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +40,7 @@ import pandas as pd
 
 import lasso
 import replica
+from validation.errors import count_convergence_warnings, warn_unconverged
 from validation.runner import run_grid
 
 __all__ = [
@@ -155,7 +155,10 @@ def simulate_trans_lasso(scenario: dict, hyper: dict, N: int, seed: int, solver:
     the given hyperparameters, and returns the empirical observables, the realised noise and
     signal powers of every dataset (``noise<k>`` :math:`=\|y^{(k)}-A^{(k)}r^{(k)}\|^2/M_k`,
     exact mean :math:`\sigma_k^2`; ``signal<k>`` :math:`=\|r^{(k)}\|^2/N`, exact mean
-    :math:`\rho_k`; the control variates of :func:`summarize_runs`) and the convergence flags.
+    :math:`\rho_k`; the control variates of :func:`summarize_runs`) and the convergence flags:
+    ``converged`` (both stages converged and no ``ConvergenceWarning`` was raised) and
+    ``n_convergence_warnings`` (the solver's warnings, counted here because a worker process
+    cannot pass them on; :func:`compare_settings` re-emits them).
 
     Parameters
     ----------
@@ -178,23 +181,22 @@ def simulate_trans_lasso(scenario: dict, hyper: dict, N: int, seed: int, solver:
     hy = replica.TransLassoHyper(**hyper)
     n = int(N)
     sample = sc.sample(n, np.random.default_rng([int(seed), n, int(stream)]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", lasso.ConvergenceWarning)
-        est = lasso.GeneralizedTransLasso(
-            hy.lam1, hy.lam2, hy.kappa, hy.dlam, solver=solver, tol=tol, max_iter=max_iter,
-        ).fit(sample.target, sample.sources)
+    est = lasso.GeneralizedTransLasso(
+        hy.lam1, hy.lam2, hy.kappa, hy.dlam, solver=solver, tol=tol, max_iter=max_iter)
+    est, n_warn = count_convergence_warnings(est.fit, sample.target, sample.sources)
     row = empirical_observables(est.coef_stage1_, est.coef_stage2_, hy.kappa, sample.truth[0])
     for k, (A, y) in enumerate(zip(sample.designs, sample.responses, strict=True)):
         e = y - A @ sample.truth[k]
         row[f"noise{k}"] = float(e @ e / e.size)
         row[f"signal{k}"] = float(sample.truth[k] @ sample.truth[k] / n)
-    row["converged"] = bool(est.fit_.converged)
+    row["converged"] = bool(est.fit_.converged) and n_warn == 0
+    row["n_convergence_warnings"] = int(n_warn)
     row["rel_gap1"] = float(est.fit_.stage1.relative_gap)
     row["rel_gap2"] = float(est.fit_.stage2.relative_gap)
     return row
 
 
-simulate_trans_lasso.cache_version = 2
+simulate_trans_lasso.cache_version = 3
 
 
 # ------------------------------------------------------------------------------------------
@@ -332,6 +334,7 @@ def compare_settings(
     solver: str = "fast",
     *,
     tol: float = 1e-12,
+    max_iter: int = 100_000,
     n_jobs: int = -1,
     scheduler: Any = None,
     cache_dir: Any = None,
@@ -353,7 +356,7 @@ def compare_settings(
     N : int or sequence of int
         Problem size(s).
     seeds : sequence of int
-    solver, tol
+    solver, tol, max_iter
         Passed to :func:`simulate_trans_lasso`.
     n_jobs, scheduler, cache_dir, progress
         Passed to :func:`~validation.runner.run_grid`.
@@ -381,7 +384,7 @@ def compare_settings(
         One row per (setting, N, observable): ``setting``, the setting's tags, ``N``,
         ``observable``, ``theory``, ``empirical``, ``se``, ``z``, ``rel_error`` (and
         ``empirical_adj, se_adj, z_adj, rel_error_adj``), ``n_seeds``, ``converged``
-        (fraction of fits whose both stages converged).
+        (fraction of fits whose both stages converged), ``n_unconverged`` (their number).
         ``attrs``: ``runs`` (one row per fit), ``theory``, ``n_tasks``, ``n_computed``,
         ``n_cached``.
     """
@@ -392,23 +395,22 @@ def compare_settings(
     unknown = [o for o in observables if o not in OBSERVABLES]
     if unknown:
         raise ValueError(f"observables: unknown {unknown}; choose from {OBSERVABLES}")
-    Ns = [int(N)] if np.ndim(N) == 0 else [int(n) for n in N]
-    for n in Ns:
-        if n < 2:
-            raise ValueError(f"N = {n}: must be an integer >= 2")
+    Ns = _check_sizes(N)
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds = {seeds}: need at least two seeds for a standard error")
+    _check_fit_options(solver, tol, max_iter)
     params = [
         {"setting": s.name, "scenario": s.scenario.to_dict(), "hyper": s.hyper.to_dict(),
-         "N": n, "solver": solver, "tol": float(tol),
+         "N": n, "solver": solver, "tol": float(tol), "max_iter": int(max_iter),
          "stream": 0 if paired else zlib.crc32(s.name.encode("utf-8"))}
         for s in settings for n in Ns
     ]
     runs = run_grid(_task, params, seeds, n_jobs=n_jobs, scheduler=scheduler,
                     cache_dir=cache_dir, progress=progress, desc="trans-lasso fits")
     attrs = dict(runs.attrs)
-    runs = runs.drop(columns=["scenario", "hyper", "solver", "tol"])
+    runs = runs.drop(columns=["scenario", "hyper", "solver", "tol", "max_iter"])
+    warn_unconverged(runs, "Trans-Lasso fits", stacklevel=3)
     theories = {s.name: theory_observables(s.scenario, s.hyper, tol=theory_tol)
                 for s in settings}
     out = []
@@ -425,6 +427,7 @@ def compare_settings(
                 tab.insert(1 + i, k, v)
             tab.insert(0, "setting", s.name)
             tab["converged"] = float(sub["converged"].mean())
+            tab["n_unconverged"] = int((~sub["converged"].astype(bool)).sum())
             out.append(tab)
     df = pd.concat(out, ignore_index=True)
     runs.attrs = {}
@@ -434,10 +437,33 @@ def compare_settings(
     return df
 
 
+def _check_sizes(N) -> list[int]:
+    """``N`` (an int or a sequence of ints) as a list of sizes >= 2, or a ValueError."""
+    vals = [N] if np.ndim(N) == 0 else list(np.ravel(N))
+    out = []
+    for n in vals:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float)) \
+                or not math.isfinite(n) or int(n) != n or n < 2:
+            raise ValueError(f"N = {n!r}: problem size must be an integer >= 2")
+        out.append(int(n))
+    return out
+
+
+def _check_fit_options(solver, tol, max_iter) -> None:
+    if solver not in ("fast", "cvxpy"):
+        raise ValueError(f"solver = {solver!r}: must be 'fast' or 'cvxpy'")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+        raise ValueError(f"tol = {tol!r}: relative duality-gap tolerance must lie in (0, 1)")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
+            or max_iter < 1:
+        raise ValueError(f"max_iter = {max_iter!r}: must be a positive integer")
+
+
 def _task(setting: str, scenario: dict, hyper: dict, N: int, seed: int, solver: str,
-          tol: float, stream: int) -> dict:
+          tol: float, max_iter: int, stream: int) -> dict:
     """run_grid task: :func:`simulate_trans_lasso` with a setting label."""
-    return simulate_trans_lasso(scenario, hyper, N, seed, solver=solver, tol=tol, stream=stream)
+    return simulate_trans_lasso(scenario, hyper, N, seed, solver=solver, tol=tol,
+                                max_iter=max_iter, stream=stream)
 
 
 _task.cache_version = simulate_trans_lasso.cache_version
@@ -451,6 +477,7 @@ def compare_trans_lasso(
     solver: str = "fast",
     *,
     tol: float = 1e-12,
+    max_iter: int = 100_000,
     n_jobs: int = -1,
     scheduler: Any = None,
     cache_dir: Any = None,
@@ -474,6 +501,9 @@ def compare_trans_lasso(
         At least two.
     solver : {"fast", "cvxpy"}
     tol : float
+    max_iter : int
+        Solver epochs per stage; fits that run out are counted in ``n_unconverged`` and
+        reported with a :class:`validation.errors.ConvergenceWarning`.
     n_jobs : int
         Local processes (``-1``: all cores, ``1``: inline).
     scheduler : str or distributed.Client, optional
@@ -491,7 +521,7 @@ def compare_trans_lasso(
     -------
     pandas.DataFrame
         One row per observable: ``observable, theory, empirical, se, z, rel_error``
-        (``*_adj``), ``n_seeds, N, converged``. ``attrs``: ``runs`` (per-seed table),
+        (``*_adj``), ``n_seeds, N, converged, n_unconverged``. ``attrs``: ``runs`` (per-seed table),
         ``n_tasks``, ``n_computed``, ``n_cached``.
 
     Examples
@@ -502,14 +532,15 @@ def compare_trans_lasso(
     >>> compare_trans_lasso(sc, hy, N=2000, seeds=range(10))                 # doctest: +SKIP
     """
     df = compare_settings([Setting("setting", scenario, hyper)], N, seeds, solver, tol=tol,
-                          n_jobs=n_jobs, scheduler=scheduler, cache_dir=cache_dir,
+                          max_iter=max_iter, n_jobs=n_jobs, scheduler=scheduler,
+                          cache_dir=cache_dir,
                           progress=progress, observables=observables,
                           control_variates=control_variates)
     out = df.drop(columns=["setting"])
     cols = ["observable", "theory", "empirical", "se", "z", "rel_error"]
     if control_variates:
         cols += ["empirical_adj", "se_adj", "z_adj", "rel_error_adj"]
-    cols += ["n_seeds", "N", "converged"]
+    cols += ["n_seeds", "N", "converged", "n_unconverged"]
     out = out[cols].reset_index(drop=True)
     out.attrs.update(df.attrs)
     return out
