@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 EXPERIMENT_NAME = "translasso"
+# measured running time (s) of the presets on 2 shared cores; the CLI scales it with --seeds
+RUNTIME_S = {"quick": 35.0, "full": 360.0}
 
 STRATEGY_LABELS = {
     "full": "full search",
