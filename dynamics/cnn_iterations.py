@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dynamics.checks import check_count, check_finite, check_real, float_array
 from dynamics.cnn_setting import TaskSample
 
 __all__ = ["iterate_coefficients", "CoefficientPath"]
@@ -93,11 +94,14 @@ def iterate_coefficients(
     -------
     CoefficientPath
     """
-    W0 = np.asarray(W0, dtype=float)
-    if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != sample.xi.shape[1]:
-        raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {sample.xi.shape[1]})")
-    if not eta > 0:
-        raise ValueError(f"eta = {eta}: learning rate must be positive")
+    W0 = float_array("W0", W0)
+    if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != sample.xi.shape[1] \
+            or W0.shape[1] < 1:
+        raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {sample.xi.shape[1]}), "
+                         "m >= 1")
+    check_finite("W0", W0)
+    eta = check_real("eta", eta, positive=True)
+    steps = check_count("steps", steps, 0)
     m = W0.shape[1]
     n = sample.n
     s = sample.signals  # (2, d)

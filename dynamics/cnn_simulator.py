@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from dynamics.checks import check_count, check_finite, check_real, float_array
+
 __all__ = [
     "simulate_cnn_gd",
     "CNNTrajectory",
@@ -58,8 +60,8 @@ def cnn_output(W: np.ndarray, patches: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    W = np.asarray(W, dtype=float)
-    patches = np.asarray(patches, dtype=float)
+    W = float_array("W", W)
+    patches = float_array("patches", patches)
     if W.ndim != 3 or W.shape[0] != 2:
         raise ValueError(f"W has shape {W.shape}: expected (2, m, d)")
     if patches.ndim != 3 or patches.shape[2] != W.shape[2]:
@@ -432,29 +434,30 @@ def simulate_cnn_gd(
     DivergenceError
         If the training loss becomes NaN or infinite.
     """
-    patches = np.ascontiguousarray(patches, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    W0 = np.ascontiguousarray(W0, dtype=np.float64)
+    patches = float_array("patches", patches)
+    y = float_array("y", y)
+    W0 = float_array("W0", W0)
     if patches.ndim != 3:
         raise ValueError(f"patches have shape {patches.shape}: expected (n, P, d)")
     n, P, d = patches.shape
+    if min(n, P, d) < 1:
+        raise ValueError(f"patches have shape {patches.shape}: need at least one sample (n), "
+                         "one patch (P) and one dimension (d)")
     if y.shape != (n,):
         raise ValueError(f"y has shape {y.shape}: expected ({n},)")
-    if not np.all(np.abs(y) == 1.0):
-        raise ValueError("y: labels must be -1 or +1")
     if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != d:
         raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {d})")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta = {eta}: learning rate must be positive")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps = {steps}: must be a non-negative integer")
-    steps = int(steps)
-    if record_every is None:
-        record_every = max(steps, 1)
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every = {record_every}: must be a positive integer")
-    if not (np.all(np.isfinite(patches)) and np.all(np.isfinite(W0))):
-        raise ValueError("patches and W0 must be finite")
+    if W0.shape[1] < 1:
+        raise ValueError(f"W0 has shape {W0.shape}: needs at least one filter per class (m)")
+    check_finite("patches", patches)
+    check_finite("W0", W0)
+    check_finite("y", y)
+    if not np.all(np.abs(y) == 1.0):
+        raise ValueError(f"y: labels must be -1 or +1, got {np.unique(y)[:3].tolist()}")
+    eta = check_real("eta", eta, positive=True)
+    steps = check_count("steps", steps, 0)
+    record_every = max(steps, 1) if record_every is None else check_count(
+        "record_every", record_every, 1)
     m = W0.shape[1]
 
     basis, q_idx, q_sign = _distinct_patches(patches)
@@ -472,7 +475,8 @@ def simulate_cnn_gd(
     if not ok:
         bad = int(np.flatnonzero(~np.isfinite(loss))[0])
         raise DivergenceError(
-            f"non-finite inner products or training loss at step {bad}; reduce eta"
+            f"non-finite inner products or training loss at step {bad} (inputs are finite): "
+            f"GD diverged; reduce eta = {eta:g}"
         )
     k = basis.shape[0]
     return CNNTrajectory(

@@ -42,7 +42,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +49,7 @@ import pandas as pd
 
 import replica
 from validation.compare import Setting, compare_settings, finite_size_scaling
+from validation.errors import count_convergence_warnings, warn_unconverged
 from validation.experiments.translasso_validate import (
     acceptance_settings,
     as_seeds,
@@ -307,30 +307,31 @@ def landscape_row(scenario: dict, lam1: float, kappa: float, dlam_grid: list,
     sc = replica.TransferScenario.from_dict(scenario)
     rows = []
     for d in dlam_grid:
+        fixed = {"lam1": lam1, "kappa": kappa, "dlam": d}
         try:
-            r = replica.optimize(sc, ("lam2",), {"lam1": lam1, "kappa": kappa, "dlam": d},
-                                 n_grid=n_grid)
+            r, n_warn = count_convergence_warnings(replica.optimize, sc, ("lam2",), fixed,
+                                                   n_grid=n_grid)
             rows.append({"dlam": float(d), "eps2": r.eps2, "mse2": r.mse2,
-                         "lam2": r.hyper.lam2, "converged": bool(r.result.converged)})
+                         "lam2": r.hyper.lam2, "converged": bool(r.result.converged),
+                         "n_convergence_warnings": n_warn})
         except (replica.NonFiniteIterateError, replica.IllPosedError):
             rows.append({"dlam": float(d), "eps2": math.nan, "mse2": math.nan,
-                         "lam2": math.nan, "converged": False})
+                         "lam2": math.nan, "converged": False, "n_convergence_warnings": 0})
     return rows
 
 
-landscape_row.cache_version = 1
+landscape_row.cache_version = 2
 
 
 def strategy_point(scenario: dict, lam1_rule: str = "target", n_grid: int = 7) -> list[dict]:
     """:func:`replica.strategy_table` of one scenario, as rows (a run_grid task)."""
     sc = replica.TransferScenario.from_dict(scenario)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", replica.ConvergenceWarning)
-        tab = replica.strategy_table(sc, lam1_rule, n_grid=n_grid)
-    return tab.to_dict("records")
+    tab, n_warn = count_convergence_warnings(replica.strategy_table, sc, lam1_rule,
+                                             n_grid=n_grid)
+    return tab.assign(n_convergence_warnings=n_warn).to_dict("records")
 
 
-strategy_point.cache_version = 1
+strategy_point.cache_version = 2
 
 
 def _runner_kw(cfg: TransLassoConfig) -> dict:
@@ -353,10 +354,12 @@ def _landscape(cfg: TransLassoConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
                            "n_grid": cfg.n_grid})
         strat_params.append({"panel": label, "scenario": sc.to_dict()})
     df = run_grid(_landscape_task, params, desc="landscape (theory)", **_runner_kw(cfg))
+    warn_unconverged(df, "landscape points (theory)")
     df = df.drop(columns=["scenario", "dlam_grid", "n_grid"])
     st = run_grid(_strategy_task, [{**p, "lam1_rule": cfg.lam1_rule, "n_grid": cfg.n_grid}
                                    for p in strat_params],
                   desc="strategies (theory)", **_runner_kw(cfg))
+    warn_unconverged(st, "strategy optima (theory)")
     st = st.drop(columns=["scenario", "n_grid"])
     return df.reset_index(drop=True), st.reset_index(drop=True)
 
@@ -366,14 +369,14 @@ def _landscape_task(panel: str, scenario: dict, lam1: float, kappa: float, dlam_
     return landscape_row(scenario, lam1, kappa, dlam_grid, n_grid)
 
 
-_landscape_task.cache_version = 1
+_landscape_task.cache_version = 2
 
 
 def _strategy_task(panel: str, scenario: dict, lam1_rule: str, n_grid: int) -> list[dict]:
     return strategy_point(scenario, lam1_rule, n_grid)
 
 
-_strategy_task.cache_version = 1
+_strategy_task.cache_version = 2
 
 
 def _frac_index(values, grid) -> np.ndarray:
@@ -458,6 +461,7 @@ def _strategy_sweeps(cfg: TransLassoConfig) -> pd.DataFrame:
     df = run_grid(_strategy_sweep_task, [{**p, "lam1_rule": cfg.lam1_rule, "n_grid": cfg.n_grid}
                                          for p in params],
                   desc="strategy tables (theory)", **_runner_kw(cfg))
+    warn_unconverged(df, "strategy optima (theory)")
     return df.drop(columns=["scenario", "n_grid"]).reset_index(drop=True)
 
 
@@ -466,7 +470,7 @@ def _strategy_sweep_task(panel: str, x: float, corr: float, scenario: dict, lam1
     return strategy_point(scenario, lam1_rule, n_grid)
 
 
-_strategy_sweep_task.cache_version = 1
+_strategy_sweep_task.cache_version = 2
 
 
 def _marker_settings(cfg: TransLassoConfig, strat: pd.DataFrame) -> list[Setting]:
