@@ -317,8 +317,12 @@ def scenario_from_args(args):
 
     if args.scenario is not None:
         return scenario_from_file(args.scenario)
+    from validation.errors import CLIError
+
     k = len(args.alphas)
     pi_u = args.pi_unique if args.pi_unique is not None else (0.02,) * k
+    if len(pi_u) != k:
+        raise CLIError(f"--pi-unique: got {len(pi_u)} values for {k} datasets (--alphas)")
     prior = rp.support_prior(args.pi_common, list(pi_u), corr=args.corr, scale=args.scale)
     return rp.TransferScenario(args.alphas, args.sigmas, prior)
 
@@ -410,10 +414,17 @@ def cmd_curve(args) -> int:
     vary = _parse_vary(args.vary)
     if not 1 <= len(vary) <= 2:
         raise CLIError("--vary: give one (curve) or two (grid) parameters")
+    for name in vary:
+        k = name.rpartition("_")[2]
+        if name not in ("lam1", "lam2", "kappa", "dlam") and not (
+                name.startswith(("alpha_", "sigma_")) and k.isdigit()
+                and int(k) < scenario.n_datasets):
+            raise CLIError(f"--vary: unknown parameter {name!r}; use lam1, lam2, kappa, dlam, "
+                           f"alpha_k or sigma_k (k < {scenario.n_datasets})")
     _check_run_length(args, int(np.prod([v.size for v in vary.values()])), "--vary grid")
-    out = _out_dir(args, "curve")
     lam1 = 1.0 if "lam1" in vary else _resolve_lam1(scenario, args.lam1)
     hyper = rp.TransLassoHyper(lam1, args.lam2, args.kappa, args.dlam)
+    out = _out_dir(args, "curve")
     t0 = time.perf_counter()
     df = rp.sweep(scenario, hyper, vary=vary)
     names = list(vary)
@@ -457,8 +468,8 @@ def cmd_select(args) -> int:
 
     scenario = scenario_from_args(args)
     _check_run_length(args, args.n_grid ** 3, "--n-grid (full-search coarse grid)")
-    out = _out_dir(args, "select") if args.out is not None else None
     lam1 = _resolve_lam1(scenario, args.lam1)
+    out = _out_dir(args, "select") if args.out is not None else None
     t0 = time.perf_counter()
     rec = rp.recommend(scenario, lam1=lam1, n_grid=args.n_grid)
     _print_table(rec.table)
@@ -481,11 +492,11 @@ def cmd_demo(args) -> int:
     t0 = time.perf_counter()
     scenario = scenario_from_args(args)
     _check_run_length(args, args.grid ** 2 + args.n_grid ** 3, "--grid / --n-grid")
-    out = _out_dir(args, "demo")
     print("Generalized Trans-Lasso, replica-symmetric theory (Okajima & Obuchi 2024)")
     print(f"scenario: alphas = {scenario.alphas}, sigmas = {scenario.sigmas}, "
           f"{scenario.prior.n_classes} prior classes")
     lam1 = _resolve_lam1(scenario, args.lam1)
+    out = _out_dir(args, "demo")
     rec = rp.recommend(scenario, lam1=lam1, n_grid=args.n_grid)
     _print_table(rec.table)
     full = rec.table.set_index("strategy").loc["full"]

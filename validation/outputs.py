@@ -35,6 +35,13 @@ def make_output_dir(out: str | os.PathLike | None, experiment: str) -> Path:
         folder ``./results/<experiment>-<YYYYmmdd-HHMMSS>``.
     experiment
         Short name of the experiment, used in the default folder name.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is an existing file.
+    OSError
+        If the folder cannot be created.
     """
     if out is None:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -45,6 +52,8 @@ def make_output_dir(out: str | os.PathLike | None, experiment: str) -> Path:
             k += 1
     else:
         path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"out = {os.fspath(out)!r}: is an existing file; give a folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -222,7 +222,8 @@ class TransLassoConfig:
             if bad:
                 raise ValueError(f"{name} = {m!r}: values {bad} are not in {grid}")
             object.__setattr__(self, name, m)
-        if not 0.0 < self.support <= 1.0:
+        if isinstance(self.support, bool) or not isinstance(self.support, (int, float)) \
+                or not 0.0 < self.support <= 1.0:
             raise ValueError(f"support = {self.support}: must lie in (0, 1]")
         ns = tuple(int(n) for n in self.fss_Ns)
         if len(set(ns)) < 2 or min(ns) < 10:
@@ -234,8 +235,9 @@ class TransLassoConfig:
             raise ValueError(f"n_grid = {self.n_grid!r}: must be an integer >= 3")
         if self.solver not in ("fast", "cvxpy"):
             raise ValueError(f"solver = {self.solver!r}: must be 'fast' or 'cvxpy'")
-        if not 0 < self.tol < 1e-4:
-            raise ValueError(f"tol = {self.tol}: must be in (0, 1e-4)")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float)) \
+                or not 0 < self.tol < 1e-4:
+            raise ValueError(f"tol = {self.tol!r}: must be in (0, 1e-4)")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
         self.scenario()  # validates the scenario fields

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 
@@ -206,6 +207,12 @@ def acceptance_settings() -> list[Setting]:
 # ------------------------------------------------------------------------------------------
 
 
+def _real(v) -> bool:
+    """True for a real number (not a bool, not NaN)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
+        and not math.isnan(v)
+
+
 def as_seeds(value, name: str = "seeds") -> tuple:
     """Seeds of a config field: a sequence of distinct integers (at least two), or an
     integer ``n`` meaning ``range(n)``."""
@@ -271,12 +278,12 @@ class TransLassoValidateConfig:
             object.__setattr__(self, "settings", names)
         if self.solver not in ("fast", "cvxpy"):
             raise ValueError(f"solver = {self.solver!r}: must be 'fast' or 'cvxpy'")
-        if not 0 < self.tol < 1e-4:
-            raise ValueError(f"tol = {self.tol}: must be in (0, 1e-4)")
-        if not self.z_max > 0:
-            raise ValueError(f"z_max = {self.z_max}: must be positive")
-        if not self.rel_max > 0:
-            raise ValueError(f"rel_max = {self.rel_max}: must be positive")
+        if not _real(self.tol) or not 0 < self.tol < 1e-4:
+            raise ValueError(f"tol = {self.tol!r}: must be in (0, 1e-4)")
+        for name in ("z_max", "rel_max"):
+            v = getattr(self, name)
+            if not _real(v) or not 0 < v < math.inf:
+                raise ValueError(f"{name} = {v!r}: must be a positive finite number")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
 
