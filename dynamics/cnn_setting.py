@@ -1,8 +1,8 @@
 r"""Two-task data model of parameter transfer in two-layer ReLU CNNs.
 
 Yuan et al., *Towards Understanding Feature Learning in Parameter Transfer*, arXiv:2509.22056,
-Definitions 3.1/3.2 (as summarised in the project spec ``cnn_transfer_dynamics.md`` §1.3),
-built on Kou, Chen, Chen & Gu, ICML 2023 (label-flip noise, §1.1 of the spec).
+Definitions 3.1/3.2 (as summarised in ``docs/cnn_theory.md``),
+built on Kou, Chen, Chen & Gu, ICML 2023 (label-flip noise).
 
 Task :math:`k\in\{1,2\}` has a universal signal :math:`u` shared by both tasks and a
 task-specific signal :math:`v_k`, mutually orthogonal.  A sample is drawn as
@@ -78,7 +78,7 @@ class CNNTransferSetting:
         Cosine between ``v1`` and ``v2`` (0: orthogonal, the paper's setting).
     transfer_mode : {"filter", "entry"}
         Inheritance of ``floor(alpha m)`` whole filters per class (default) or of a
-        Bernoulli(alpha) mask of entries (spec §4.4).
+        Bernoulli(alpha) mask of entries (Yuan et al. 2025, Algorithm 1).
     """
 
     d: int = 2000
@@ -158,7 +158,7 @@ def signal_vectors(setting: CNNTransferSetting) -> tuple[np.ndarray, np.ndarray,
     """The signals ``u = |u| e_1``, ``v1 = |v1| e_2``, ``v2 = |v2| (c e_2 + s e_3)``.
 
     ``c = setting.v_cos`` and ``s = sqrt(1 - c^2)``; with ``v_cos = 0`` all three are
-    orthogonal (spec §1.3 generation recipe).
+    orthogonal (generation recipe of ``docs/cnn_theory.md``).
     """
     e_u, e_v1, e_v2 = _directions(setting.d, setting.v_cos)
     return setting.u_norm * e_u, setting.v1_norm * e_v1, setting.v2_norm * e_v2
@@ -206,7 +206,7 @@ class TaskSample:
 def sample_task(
     setting: CNNTransferSetting, task: int, n: int, rng: np.random.Generator | int | None
 ) -> TaskSample:
-    """Draw ``n`` i.i.d. samples of Task ``task`` (spec §1.3 generation recipe; derived).
+    """Draw ``n`` i.i.d. samples of Task ``task`` (recipe of ``docs/cnn_theory.md``; derived).
 
     Parameters
     ----------

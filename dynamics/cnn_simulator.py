@@ -1,6 +1,6 @@
 r"""Exact full-batch gradient descent of the two-layer ReLU CNN, run in coefficient space.
 
-Network (Kou et al. 2023; Yuan et al. 2025, §3; spec §2):
+Network (Kou et al. 2023; Yuan et al. 2025, §3; ``docs/cnn_theory.md``):
 
 .. math::
 
@@ -16,12 +16,12 @@ Network (Kou et al. 2023; Yuan et al. 2025, §3; spec §2):
     \nabla_{w_{j,r}} L_S = \frac{1}{nm}\sum_i \ell'_i\, j y_i
     \sum_p \sigma'(\langle w_{j,r}, x_i^{(p)}\rangle)\, x_i^{(p)} .
 
-Every increment is a combination of training patches (spec §4.1), so
+Every increment is a combination of training patches (``docs/cnn_theory.md``), so
 :math:`w_{j,r}^{(t)} = w_{j,r}^{(0)} + \sum_q C^{(t)}_{j,r,q} b_q` over the *distinct* patch
 vectors :math:`b_q` (a patch equal to :math:`\pm b_q` is mapped onto it).  With
 :math:`H = \langle W^{(0)}, b\rangle + C\,G`, :math:`G = (\langle b_q,b_{q'}\rangle)`, one step
 costs :math:`O(m k^2)` with :math:`k\le nP` distinct patches, independent of ``d``
-(spec §4.5; derived).  In the two-task model :math:`k = n + 1` (layout A).
+(``docs/cnn_theory.md``; derived).  In the two-task model :math:`k = n + 1` (layout A).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class DivergenceError(ArithmeticError):
 
 
 def cnn_output(W: np.ndarray, patches: np.ndarray) -> np.ndarray:
-    """Network output :math:`f(W,x_i)` (spec §2), numpy.
+    """Network output :math:`f(W,x_i)` (Kou et al. 2023, §3), numpy.
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def _distinct_patches(patches: np.ndarray):
 
 @dataclass(frozen=True, eq=False)
 class CNNCoefficients:
-    r"""Signal-noise coefficients of spec §4.1 along a trajectory (Kou et al. 2023, Def. 5.1 form).
+    r"""Signal-noise coefficients along a trajectory (Kou et al. 2023, Def. 5.1 form).
 
     :math:`w^{(t)}_{j,r} = w^{(0)}_{j,r} + j\sum_k \gamma^{(k,t)}_{j,r} s_k/\|s_k\|^2
     + \sum_i \rho^{(t)}_{j,r,i} \xi_i/\|\xi_i\|^2`, with
@@ -295,7 +295,7 @@ class CNNTrajectory:
     def coefficients(
         self, signals: np.ndarray, noise: np.ndarray | None = None, *, tol: float = 1e-8
     ) -> CNNCoefficients:
-        """Signal-noise coefficients (spec §4.1) at every recorded step.
+        """Signal-noise coefficients (Kou et al. 2023, Def. 5.1 form) at every recorded step.
 
         Parameters
         ----------
@@ -405,9 +405,10 @@ def simulate_cnn_gd(
 ) -> CNNTrajectory:
     """Run exact full-batch GD of the two-layer ReLU CNN in coefficient space.
 
-    Implements spec §2-3 (Kou et al. 2023, §3; Yuan et al. 2025, §3) through the representation
-    of spec §4.5 (derived): the per-step cost is :math:`O(m k^2 + m n P)`, independent of
-    ``d``; ``d`` enters only the one-off Gram matrix :math:`O(k^2 d)`.
+    Implements the GD of Kou et al. 2023, §3 and Yuan et al. 2025, §3 through the
+    coefficient representation of ``docs/cnn_theory.md`` (derived): the per-step cost is
+    :math:`O(m k^2 + m n P)`, independent of ``d``; ``d`` enters only the one-off Gram matrix
+    :math:`O(k^2 d)`.
 
     Parameters
     ----------

@@ -60,7 +60,7 @@ def transfer_init(
     *,
     fresh: np.ndarray | None = None,
 ) -> TransferInit:
-    r"""Inherit an :math:`\alpha`-proportion of the upstream filters (spec §4.4).
+    r"""Inherit an :math:`\alpha`-proportion of the upstream filters (Yuan et al. 2025, Alg. 1).
 
     Parameters
     ----------

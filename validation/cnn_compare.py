@@ -1,7 +1,7 @@
 """Torch gradient descent vs the coefficient-space simulator on the same data and init.
 
 The simulator (:func:`dynamics.simulate_cnn_gd`) claims to be *exact* full-batch GD of the
-two-layer ReLU CNN (spec §4.5).  This module trains :class:`nets.TwoLayerReLUCNN` with
+two-layer ReLU CNN (docs/cnn_theory.md).  This module trains :class:`nets.TwoLayerReLUCNN` with
 ``torch.optim.SGD`` from the same initial filters on the same Task-2 sample and compares the
 final weights, the training losses, and the signal/noise coefficients: the simulator's own
 coefficients against the least-squares extraction from the torch weights

@@ -4,8 +4,8 @@ Finite instances are drawn from the scenario's own ensemble
 (:meth:`replica.TransferScenario.sample`: :math:`A^{(k)}_{\mu i}\sim\mathcal N(0,1/N)`, true
 vectors i.i.d. from the prior), fitted with :class:`lasso.GeneralizedTransLasso`, and the
 empirical order parameters are compared with the saddle point of
-:func:`replica.solve_trans_lasso` (Okajima & Obuchi 2024, arXiv:2409.17704; spec
-``translasso_replica.md`` sections 3.4 and 3.8).
+:func:`replica.solve_trans_lasso` (Okajima & Obuchi 2024,
+arXiv:2409.17704; ``docs/translasso_theory.md``).
 
 Empirical observables of one fit (``x1`` = stage-1 vector, ``x2`` = stage-2 vector,
 :math:`\hat x=\kappa x_1+x_2` the final estimate, ``r0`` the target's true vector):
@@ -490,7 +490,7 @@ def compare_trans_lasso(
     Samples ``len(seeds)`` instances of size ``N`` from the scenario, fits them with
     :class:`lasso.GeneralizedTransLasso` (``solver``, relative duality-gap tolerance ``tol``
     per stage), and compares the mean of each observable with the saddle point of
-    :func:`replica.solve_trans_lasso` (spec section 3.8 protocol).
+    :func:`replica.solve_trans_lasso` (the protocol of ``docs/translasso_theory.md``).
 
     Parameters
     ----------

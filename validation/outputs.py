@@ -1,8 +1,7 @@
 """Output folders of experiments: results (CSV), configuration and environment (JSON), figures.
 
 Every experiment in :mod:`validation.experiments` writes into one folder so that a result can
-always be traced back to the parameters, seeds and software that made it (DESIGN.md,
-"Experiments").
+always be traced back to the parameters, seeds and software that made it.
 """
 
 from __future__ import annotations

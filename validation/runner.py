@@ -1,7 +1,7 @@
 """Sweep runner: grids of (parameters x seeds) in local processes or on a Dask cluster.
 
-Every experiment in :mod:`validation` runs its grids through :func:`run_grid` (DESIGN.md,
-"Sweeps"): local processes by default (joblib, loky backend), a Dask cluster when the user passes
+Every experiment in :mod:`validation` runs its grids through :func:`run_grid`: local processes by
+default (joblib, loky backend), a Dask cluster when the user passes
 a scheduler address, a tqdm progress bar, and an optional disk cache
 (:mod:`validation.cache`) so that an interrupted or extended run computes only the missing
 tasks.

@@ -16,16 +16,16 @@ from validation import compare as C
 from validation.experiments import translasso as T
 from validation.experiments import translasso_validate as V
 
-# ------------------------------------------------------------------ ablated theories (spec 3.8)
+# ------------------------------------------------- ablated theories (docs/translasso_theory.md)
 
 
 def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, damping=0.5):
-    """Replica theory with one ingredient of chi12 removed (spec section 3.8 ablations).
+    """Replica theory with one ingredient of chi12 removed (docs/translasso_theory.md ablations).
 
     ``"no-jump"``: chi12 without its support-flip term (the jump of lam_e at |h1| = lam1);
     ``"chi12=0"``: chi12 set to zero. Built from the stage-2 map of :mod:`replica.stage2`
-    (one undamped application) minus the closed-form flip term of spec section 3.3, iterated
-    with plain damping from the true fixed point.
+    (one undamped application) minus the closed-form flip term (docs/translasso_theory.md),
+    iterated with plain damping from the true fixed point.
     """
     s1 = replica.solve_pretraining(scenario, hyper.lam1, tol=1e-12)
     edges, gx, gw = S2.QuadratureRule().arrays()
@@ -80,7 +80,7 @@ def _setting(name):
 
 
 def test_ablated_theory_reproduces_the_spec_table():
-    # spec section 3.8, prior P1, alphas (1, 2), lam1 0.3, kappa 0.5, lam2 0.2, dlam 0.5
+    # docs/translasso_theory.md, prior P1, alphas (1, 2), lam1 0.3, kappa 0.5, lam2 0.2, dlam 0.5
     s = _setting("K2-P1-flip-general")
     th = C.theory_observables(s.scenario, s.hyper)
     nj = _ablated_theory(s.scenario, s.hyper, "no-jump")

@@ -1,10 +1,10 @@
 r"""Generalized Trans-Lasso: theory vs simulation and the hyperparameter-strategy figures.
 
-Okajima & Obuchi (arXiv:2409.17704); theory from :mod:`replica` (spec
-``translasso_replica.md`` sections 3-6), estimators from :mod:`lasso`. The paper's figure
-parameters are unknown (spec section 5.2); the default setting follows the plausible
-reconstruction of spec section 5.3/5.4: K = 2, a scarce target (alpha_0 = 0.5) and an
-abundant source (alpha_1 = 4), sigma = 0.1, Bernoulli-Gaussian coefficients with a common
+Okajima & Obuchi (arXiv:2409.17704); theory from :mod:`replica` (``docs/translasso_theory.md``),
+estimators from :mod:`lasso`. The paper's figure parameters are unknown; the default setting
+follows a plausible reconstruction (``docs/translasso_theory.md``): K = 2, a scarce target
+(alpha_0 = 0.5) and an abundant source (alpha_1 = 4), sigma = 0.1, Bernoulli-Gaussian coefficients
+with a common
 support (fraction ``pi_common``, identical values when ``corr = 1``) and unique supports
 (``pi_unique`` each); lam1 minimises the predicted target error of stage 1 (``lam1_rule``).
 
@@ -118,7 +118,7 @@ class TransLassoConfig:
     ``sigmas``, coefficients from :func:`replica.support_prior` with common support
     ``pi_common``, unique supports ``pi_unique`` (each dataset) and correlation ``corr`` of the
     common values. ``scenario_A`` / ``scenario_B``: (pi_common, pi_unique, corr) of the two
-    landscape panels (spec section 5.4 scenarios A and B).
+    landscape panels (docs/translasso_theory.md scenarios A and B).
 
     Attributes
     ----------
@@ -137,7 +137,7 @@ class TransLassoConfig:
     regret_fraction_grid, regret_corr_grid
         Scenario grid of figure 5.
     fss_Ns, fss_seeds
-        Sizes and seeds of figure 4; the setting is spec section 3.8's prior P1 with
+        Sizes and seeds of figure 4; the setting is prior P1 of ``docs/translasso_theory.md`` with
         alpha = (1, 2), sigma = 0.5, (lam1, lam2, kappa, dlam) = (0.3, 0.2, 0.5, 0.5).
     lam1_rule
         ``"target"`` or ``"pooled"`` (:func:`replica.choose_lam1`).
@@ -282,7 +282,7 @@ class TransLassoConfig:
                              pi_unique=(1.0 - fraction) * self.support, corr=corr)
 
     def fss_setting(self) -> Setting:
-        """The finite-size-scaling setting (spec section 3.8, prior P1, second row)."""
+        """The finite-size-scaling setting (docs/translasso_theory.md, prior P1, second row)."""
         prior = replica.GaussianMixturePrior(
             [0.15, 0.05, 0.05, 0.75], np.zeros((4, 2)),
             [[[1, .8], [.8, 1]], [[1, 0], [0, 0]], [[0, 0], [0, 1]], np.zeros((2, 2))])

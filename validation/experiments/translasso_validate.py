@@ -5,8 +5,9 @@ non-zero-mean Gaussian-mixture priors, point-mass priors (coefficients in {0, +-
 {0, 1}), and every special case of the algorithm: Trans-Lasso (kappa = 1, dlam = 0),
 Pretraining Lasso (kappa = 1 - a, dlam = lam2 (1/a - 1)), kappa = 0 (support transfer only),
 dlam = 0 (vector transfer only), the target-only Lasso (kappa = dlam = 0) and the general case.
-Each is simulated at ``N`` = 2000 with 10 seeds (the spec section 3.8 protocol: coordinate
-descent to a relative duality gap of 1e-12, so the stage-1 support is exact) and compared with
+Each is simulated at ``N`` = 2000 with 10 seeds (the protocol of
+``docs/translasso_theory.md``: coordinate descent to a relative duality gap of 1e-12, so the
+stage-1 support is exact) and compared with
 :func:`replica.solve_trans_lasso` by :func:`validation.compare.compare_settings`.
 
 Primary pass criterion (column ``passed``; plain seed means, nothing else): for every setting
@@ -27,10 +28,11 @@ relative standard error is well below 1.5%; it is set by the seed-to-seed scatte
 ``mse2`` at N = 2000 (2.5-8% per seed). The first thirteen settings (target sample ratio
 alpha_0 = 4, dense-ish priors, dlam <= 0.5) were chosen for small standard errors (pilot
 seeds 100-131: 0.5-1.5% for 10 seeds), but there the stage-2 cross-susceptibility chi12 and
-its support-flip term hardly matter: removing the flip term (the spec 3.8 "no-jump"
+its support-flip term hardly matter: removing the flip term (docs/translasso_theory.md "no-jump"
 ablation, which simulations reject) changes theory ``mse2`` by < 1%, inside the 3% gate. So
-the table could not detect that wrong theory. Four settings of the spec 3.8 family (prior
-P1: sparse, unit-variance classes, sigma = 0.5, alphas (2, 1) and (1, 2), dlam 0.3-2,
+the table could not detect that wrong theory. Four settings of the
+``docs/translasso_theory.md`` family (prior P1: sparse, unit-variance classes, sigma = 0.5, alphas
+(2, 1) and (1, 2), dlam 0.3-2,
 kappa 0, 0.5, 0.7, 1) were added where chi12 and the flip term change ``mse2`` by 4-19% and
 ``Q2`` by 4-48% (table in :func:`acceptance_settings`); the pilot simulations (seeds
 100-109, never the acceptance seeds 0-9) reject the ablated theories there with |z| of 3-34,
@@ -136,7 +138,7 @@ def acceptance_settings() -> list[Setting]:
     add("K2-bg0-target", s_bg, H(0.8, 0.3, 0.0, 0.0), "bg0", "target_lasso")
     add("K2-bg0-general", s_bg, H(0.8, 0.3, 0.5, 0.5), "bg0", "general")
 
-    # K = 2, non-zero-mean Gaussian mixture (shifted common values, spec 3.8 family)
+    # K = 2, non-zero-mean Gaussian mixture (shifted common values)
     gm = _mixture([
         (0.30, [1.0, 0.6], [[0.1, 0.05], [0.05, 0.1]]),
         (0.10, [1.0, 0.0], [[0.1, 0.0], [0.0, 0.0]]),
@@ -177,10 +179,11 @@ def acceptance_settings() -> list[Setting]:
     s_pm3 = replica.TransferScenario((4.0, 2.0, 2.0), (0.5, 0.5, 0.5), pm3)
     add("K3-pm+--dlam0", s_pm3, H(1.0, 0.3, 0.8, 0.0), "pm+-", "dlam0")
 
-    # Probes of the stage-2 cross-susceptibility (spec section 3.8, prior P1, sigma = 0.5).
+    # Probes of the stage-2 cross-susceptibility (docs/translasso_theory.md, prior P1, sigma = 0.5).
     # In the settings above chi12 and its support-flip term barely matter (removing the flip
-    # term moves mse2 by < 1%). Here they do. Theory with one ingredient removed (the spec 3.8
-    # ablations; tests/validation/test_translasso_experiments.py rebuilds them), relative change,
+    # term moves mse2 by < 1%). Here they do. Theory with one ingredient removed
+    # (docs/translasso_theory.md ablations; tests/validation/test_translasso_experiments.py
+    # rebuilds them), relative change,
     # and the pilot z of the simulation against the ablated value (seeds 100-109, N = 2000):
     #   name                  flip term removed ("no-jump")     chi12 == 0
     #   K2-P1-flip-kappa0     mse2 +6.3% (z -5.9), Q2 +4.1%       same (kappa = 0)
