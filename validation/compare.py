@@ -400,41 +400,68 @@ def compare_settings(
     if len(seeds) < 2:
         raise ValueError(f"seeds = {seeds}: need at least two seeds for a standard error")
     _check_fit_options(solver, tol, max_iter)
+    runner = {"n_jobs": n_jobs, "scheduler": scheduler, "cache_dir": cache_dir,
+              "progress": progress}
     params = [
         {"setting": s.name, "scenario": s.scenario.to_dict(), "hyper": s.hyper.to_dict(),
          "N": n, "solver": solver, "tol": float(tol), "max_iter": int(max_iter),
          "stream": 0 if paired else zlib.crc32(s.name.encode("utf-8"))}
         for s in settings for n in Ns
     ]
-    runs = run_grid(_task, params, seeds, n_jobs=n_jobs, scheduler=scheduler,
-                    cache_dir=cache_dir, progress=progress, desc="trans-lasso fits")
+    runs = run_grid(_task, params, seeds, desc="trans-lasso fits", **runner)
     attrs = dict(runs.attrs)
     runs = runs.drop(columns=["scenario", "hyper", "solver", "tol", "max_iter"])
     warn_unconverged(runs, "Trans-Lasso fits", stacklevel=3)
-    theories = {s.name: theory_observables(s.scenario, s.hyper, tol=theory_tol)
-                for s in settings}
-    out = []
-    for s in settings:
-        sens = means = None
-        if control_variates:
-            sens = theory_sensitivities(s.scenario, s.hyper, observables, tol=theory_tol)
-            means = control_means(s.scenario)
-        for n in Ns:
-            sub = runs[(runs["setting"] == s.name) & (runs["N"] == n)]
-            tab = summarize_runs(sub, theories[s.name], observables, sens, means)
-            tab.insert(0, "N", n)
-            for i, (k, v) in enumerate(s.tags.items()):
-                tab.insert(1 + i, k, v)
-            tab.insert(0, "setting", s.name)
-            tab["converged"] = float(sub["converged"].mean())
-            tab["n_unconverged"] = int((~sub["converged"].astype(bool)).sum())
-            out.append(tab)
-    df = pd.concat(out, ignore_index=True)
+    theory = _theory_sweep(settings, observables, theory_tol, control_variates, runner)
+    df = pd.concat([_setting_rows(s, n, runs, theory[s.name], observables)
+                    for s in settings for n in Ns], ignore_index=True)
     runs.attrs = {}
     df.attrs.update(attrs)
     df.attrs["runs"] = runs
-    df.attrs["theory"] = theories
+    df.attrs["theory"] = {name: t["theory"] for name, t in theory.items()}
     return df
+
+
+def _setting_rows(s: Setting, n: int, runs: pd.DataFrame, theory: dict,
+                  observables: Sequence[str]) -> pd.DataFrame:
+    """Comparison rows of one (setting, N): :func:`summarize_runs` plus tags and convergence."""
+    sub = runs[(runs["setting"] == s.name) & (runs["N"] == n)]
+    tab = summarize_runs(sub, theory["theory"], observables, theory["sensitivities"],
+                         theory["means"])
+    tab.insert(0, "N", n)
+    for i, (k, v) in enumerate(s.tags.items()):
+        tab.insert(1 + i, k, v)
+    tab.insert(0, "setting", s.name)
+    tab["converged"] = float(sub["converged"].mean())
+    tab["n_unconverged"] = int((~sub["converged"].astype(bool)).sum())
+    return tab
+
+
+def _theory_sweep(settings, observables, theory_tol, control_variates, runner) -> dict:
+    """Saddle points (and control-variate sensitivities) of every setting, one run_grid call."""
+    params = [{"setting": s.name, "scenario": s.scenario.to_dict(), "hyper": s.hyper.to_dict(),
+               "observables": list(observables), "theory_tol": float(theory_tol),
+               "control_variates": bool(control_variates)} for s in settings]
+    df = run_grid(theory_task, params, desc="replica theory", **runner)
+    return {r["setting"]: {"theory": r["theory"], "sensitivities": r["sensitivities"],
+                           "means": r["means"]} for _, r in df.iterrows()}
+
+
+def theory_task(setting: str, scenario: dict, hyper: dict, observables: list,
+                theory_tol: float, control_variates: bool) -> dict:
+    """run_grid task: :func:`theory_observables` (and :func:`theory_sensitivities`,
+    :func:`control_means`) of one setting, as one row of dicts."""
+    sc = replica.TransferScenario.from_dict(scenario)
+    hy = replica.TransLassoHyper(**hyper)
+    sens = means = None
+    if control_variates:
+        sens = theory_sensitivities(sc, hy, observables, tol=theory_tol)
+        means = control_means(sc)
+    return {"theory": theory_observables(sc, hy, tol=theory_tol), "sensitivities": sens,
+            "means": means}
+
+
+theory_task.cache_version = 1
 
 
 def _check_sizes(N) -> list[int]:
