@@ -407,7 +407,7 @@ def cmd_curve(args) -> int:
     import replica as rp
     from validation.errors import CLIError
     from validation.outputs import save_results
-    from validation.plotting import param_text
+    from validation.plotting import LABELS, param_text
     from validation.theory_figures import plot_curve, plot_grid
 
     scenario = scenario_from_args(args)
@@ -429,12 +429,13 @@ def cmd_curve(args) -> int:
     df = rp.sweep(scenario, hyper, vary=vary)
     names = list(vary)
     fixed = param_text(hyper, exclude=names, labels=True)
+    axes = [LABELS.get(n, n) for n in names]
     if len(names) == 1:
-        fig = plot_curve(df, names[0], title=f"replica prediction along {names[0]}; {fixed}")
+        fig = plot_curve(df, names[0], title=f"replica prediction along {axes[0]}; {fixed}")
     else:
         fig = plot_grid(df, names[0], names[1],
-                        title=f"eps2 (replica prediction) over ({names[0]}, {names[1]}); "
-                              f"{fixed}")
+                        title=f"{LABELS['eps2']} (replica prediction) over ({axes[0]}, "
+                              f"{axes[1]}); {fixed}")
     paths = save_results(out, df, {"scenario": scenario.to_dict(), "hyper": hyper.to_dict(),
                                    "vary": {k: v.tolist() for k, v in vary.items()}},
                          figures={"curve": fig}, name="curve",
