@@ -265,14 +265,20 @@ def test_extended_grid_computes_only_new_tasks(tmp_path):
     pdt.assert_frame_equal(more2.iloc[:2], more)
 
 
-def test_corrupt_entry_is_recomputed_with_warning(tmp_path):
+def _cached_grid(tmp_path, a):
+    """A cached 3-task grid; returns (log, cache, grid, first table, entry file of task a)."""
     log = tmp_path / "calls.txt"
     cache = tmp_path / "c"
     grid = {"a": [1, 2, 3], "log": [str(log)]}
     first = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
     entry = TaskCache(cache, deterministic).path(
-        task_payload(deterministic, {"a": 2, "log": str(log)}, None))
+        task_payload(deterministic, {"a": a, "log": str(log)}, None))
     assert entry.exists()
+    return log, cache, grid, first, entry
+
+
+def test_corrupt_entry_is_recomputed_with_warning(tmp_path):
+    log, cache, grid, first, entry = _cached_grid(tmp_path, 2)
     data = entry.read_bytes()
     entry.write_bytes(data[: len(data) // 2])  # truncated file
     with pytest.warns(CacheWarning, match="corrupt"):
@@ -305,12 +311,7 @@ def test_every_flipped_byte_is_detected(tmp_path):
 
 
 def test_flipped_bit_in_a_value_never_reaches_the_table(tmp_path):
-    log = tmp_path / "calls.txt"
-    cache = tmp_path / "c"
-    grid = {"a": [1, 2, 3], "log": [str(log)]}
-    first = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
-    entry = TaskCache(cache, deterministic).path(
-        task_payload(deterministic, {"a": 3, "log": str(log)}, None))
+    _, cache, grid, first, entry = _cached_grid(tmp_path, 3)
     data = bytearray(entry.read_bytes())
     body = data.index(b"\n", data.index(b"\n") + 1) + 1
     # the stored int 9 is pickled as BININT1 (K) 0x09; make it 8 without touching the checksum
