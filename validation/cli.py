@@ -149,6 +149,7 @@ def _count(minimum: int):
 # used to refuse runs of over 30 min unless --yes-long-run is given.
 _SECONDS_PER_POINT = 0.005
 _LONG_RUN_S = 1800.0
+_MAX_SEEDS = 100_000
 
 
 def _check_run_length(args, n_points: int, what: str) -> None:
@@ -201,8 +202,13 @@ def _load_mapping(path: Path) -> dict:
 
     if not path.exists():
         raise CLIError(f"--scenario {path}: file not found")
-    if not path.is_file():
+    if path.is_dir():
         raise CLIError(f"--scenario {path}: is a folder, not a JSON or TOML file")
+    if not path.is_file():
+        raise CLIError(f"--scenario {path}: not a regular file (a device or a pipe?)")
+    if path.stat().st_size > _MAX_SCENARIO_BYTES:
+        raise CLIError(f"--scenario {path}: {path.stat().st_size:,} bytes; a scenario file "
+                       f"is at most {_MAX_SCENARIO_BYTES:,} bytes")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
@@ -229,6 +235,7 @@ def _load_mapping(path: Path) -> dict:
     return data
 
 
+_MAX_SCENARIO_BYTES = 1_000_000
 _SCENARIO_KEYS = {"alphas", "sigmas", "prior", "support"}
 _SUPPORT_KEYS = {"pi_common", "pi_unique", "corr", "scale"}
 _PRIOR_KEYS = {"weights", "means", "covs"}
@@ -565,18 +572,19 @@ def _check_runner_args(args) -> None:
                            '"transfer-theory[dask]"') from err
 
 
-def _check_experiment_length(args, module, cfg, default_cfg) -> None:
+def _check_experiment_length(args, module, n_seeds: int, default_cfg) -> None:
     """Refuse seed counts that would run for hours (``RUNTIME_S`` of the module, measured)."""
-    runtime = getattr(module, "RUNTIME_S", {}).get("quick" if args.quick else "full")
-    seeds = getattr(cfg, "seeds", None)
-    base = getattr(default_cfg, "seeds", None)
-    if runtime is None or seeds is None or base is None:
-        return
-    est = runtime * len(seeds) / max(len(base), 1)
-    if est > _LONG_RUN_S and not args.yes_long_run:
-        from validation.errors import CLIError
+    from validation.errors import CLIError
 
-        raise CLIError(f"--seeds {len(seeds)}: estimated {_duration(est)} (the preset takes "
+    if n_seeds > _MAX_SEEDS:
+        raise CLIError(f"--seeds {n_seeds}: at most {_MAX_SEEDS:,}")
+    runtime = getattr(module, "RUNTIME_S", {}).get("quick" if args.quick else "full")
+    base = getattr(default_cfg, "seeds", None)
+    if runtime is None or base is None:
+        return
+    est = runtime * n_seeds / max(len(base), 1)
+    if est > _LONG_RUN_S and not args.yes_long_run:
+        raise CLIError(f"--seeds {n_seeds}: estimated {_duration(est)} (the preset takes "
                        f"~{_duration(runtime)} with {len(base)} seeds); pass --yes-long-run "
                        "to go on, or use fewer seeds")
 
@@ -586,6 +594,8 @@ def _run_experiment(name: str, args) -> int:
 
     module, cfg_cls = _load_experiment(name)
     default_cfg = cfg_cls.quick() if args.quick else cfg_cls()
+    if getattr(args, "seeds", None) is not None:  # before a config holds range(seeds)
+        _check_experiment_length(args, module, args.seeds, default_cfg)
     overrides = {}
     fields = {f.name for f in dataclasses.fields(default_cfg)}
     for key in _OVERRIDABLE:
@@ -595,7 +605,6 @@ def _run_experiment(name: str, args) -> int:
                 raise CLIError(f"--{key.replace('_', '-')}: not an option of {name!r}")
             overrides[key] = str(val) if isinstance(val, Path) else val
     cfg = dataclasses.replace(default_cfg, **overrides) if overrides else default_cfg
-    _check_experiment_length(args, module, cfg, default_cfg)
     _check_runner_args(args)
     out = _out_dir(args, getattr(module, "EXPERIMENT_NAME", name))
     t0 = time.perf_counter()
@@ -696,6 +705,11 @@ def _n_jobs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from err
     if val == 0 or val < -1:
         raise argparse.ArgumentTypeError(f"{val}: must be a positive integer or -1 (all cores)")
+    import os
+
+    most = 4 * (os.cpu_count() or 1)
+    if val > most:
+        raise argparse.ArgumentTypeError(f"{val}: at most {most} processes (4 per core)")
     return val
 
 

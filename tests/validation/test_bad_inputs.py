@@ -170,6 +170,8 @@ FILES = {
     "bad.toml": "alphas = [0.5, 4\n",
     "s.toml": 'alphas = [0.5, 4]\nsigmas = [0.1, "x"]\n',
     "afile": "x",
+    "big.json": " " * 1_000_001 + "{}",
+    "deep.json": "[" * 100_000 + "]" * 100_000,
 }
 LONG = ["--yes-long-run"]
 CLI_CASES = [
@@ -261,6 +263,11 @@ CLI_CASES = [
     (["reproduce", "translasso", "--quick", "--n-jobs", "0"], 2, "--n-jobs"),
     (["reproduce", "translasso", "--quick", "--n-jobs", "-3"], 2, "--n-jobs"),
     (["reproduce", "translasso", "--quick", "--seeds", "1"], 2, "--seeds"),
+    (["reproduce", "translasso", "--quick", "--seeds", str(10**100)], 2, "at most 100,000"),
+    (["reproduce", "translasso", "--quick", "--n-jobs", "100000"], 2, "--n-jobs"),
+    (["select", "--scenario", "/dev/null"], 2, "not a regular file"),
+    (["select", "--scenario", "{d}/big.json"], 2, "at most 1,000,000 bytes"),
+    (["select", "--scenario", "{d}/deep.json"], 2, "not valid JSON"),
     (["reproduce", "translasso", "--quick", "--data-dir", "{d}"], 2, "--data-dir"),
     (["reproduce", "translasso", "--quick", "--parts", "x"], 2, "--parts"),
     (["nosuchcommand"], 2, "invalid choice"),
