@@ -1,7 +1,7 @@
 r"""The gamma / rho-bar / rho-underbar coefficient iterations of the two-task CNN.
 
 Kou et al. 2023 (Lemma 5.3 form) adapted to the two-task data of Yuan et al. 2025
-(structure inferred, equations derived in ``docs/cnn_theory.md``).  For task ``k`` with
+(structure inferred, equations derived in ``docs/cnn_theory.md``, section 4).  For task ``k`` with
 signals ``u, v`` and noises :math:`\xi_i`,
 
 .. math::
@@ -24,7 +24,8 @@ and, with :math:`\ell'^{(t)}_i = \ell'(y_i f(W^{(t)}, x_i))`,
 
 The signal patch is :math:`\hat y_i(u+v)` (layout A, one indicator for both signals) or
 :math:`\hat y_i u` and :math:`\hat y_i v` (layout B).  The inner products are evaluated from
-the coefficients with the Gram quantities of ``docs/cnn_theory.md``.  This module is a direct,
+the coefficients with the Gram quantities of ``docs/cnn_theory.md``, section 4.  This module is a
+direct,
 unoptimised transcription of those equations; it is the reference against which the
 generic simulator :func:`dynamics.simulate_cnn_gd` is tested.
 """

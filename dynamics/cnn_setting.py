@@ -1,7 +1,7 @@
 r"""Two-task data model of parameter transfer in two-layer ReLU CNNs.
 
 Yuan et al., *Towards Understanding Feature Learning in Parameter Transfer*, arXiv:2509.22056,
-Definitions 3.1/3.2 (as summarised in ``docs/cnn_theory.md``),
+Definitions 3.1/3.2 (as summarised in ``docs/cnn_theory.md``, section 1),
 built on Kou, Chen, Chen & Gu, ICML 2023 (label-flip noise).
 
 Task :math:`k\in\{1,2\}` has a universal signal :math:`u` shared by both tasks and a
@@ -158,7 +158,7 @@ def signal_vectors(setting: CNNTransferSetting) -> tuple[np.ndarray, np.ndarray,
     """The signals ``u = |u| e_1``, ``v1 = |v1| e_2``, ``v2 = |v2| (c e_2 + s e_3)``.
 
     ``c = setting.v_cos`` and ``s = sqrt(1 - c^2)``; with ``v_cos = 0`` all three are
-    orthogonal (generation recipe of ``docs/cnn_theory.md``).
+    orthogonal (generation recipe of ``docs/cnn_theory.md``, section 1).
     """
     e_u, e_v1, e_v2 = _directions(setting.d, setting.v_cos)
     return setting.u_norm * e_u, setting.v1_norm * e_v1, setting.v2_norm * e_v2
@@ -206,7 +206,7 @@ class TaskSample:
 def sample_task(
     setting: CNNTransferSetting, task: int, n: int, rng: np.random.Generator | int | None
 ) -> TaskSample:
-    """Draw ``n`` i.i.d. samples of Task ``task`` (recipe of ``docs/cnn_theory.md``; derived).
+    """Draw ``n`` i.i.d. samples of Task ``task`` (``docs/cnn_theory.md``, section 1; derived).
 
     Parameters
     ----------

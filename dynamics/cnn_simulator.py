@@ -1,6 +1,6 @@
 r"""Exact full-batch gradient descent of the two-layer ReLU CNN, run in coefficient space.
 
-Network (Kou et al. 2023; Yuan et al. 2025, §3; ``docs/cnn_theory.md``):
+Network (Kou et al. 2023; Yuan et al. 2025, §3; ``docs/cnn_theory.md``, section 2):
 
 .. math::
 
@@ -16,12 +16,12 @@ Network (Kou et al. 2023; Yuan et al. 2025, §3; ``docs/cnn_theory.md``):
     \nabla_{w_{j,r}} L_S = \frac{1}{nm}\sum_i \ell'_i\, j y_i
     \sum_p \sigma'(\langle w_{j,r}, x_i^{(p)}\rangle)\, x_i^{(p)} .
 
-Every increment is a combination of training patches (``docs/cnn_theory.md``), so
+Every increment is a combination of training patches (``docs/cnn_theory.md``, section 4), so
 :math:`w_{j,r}^{(t)} = w_{j,r}^{(0)} + \sum_q C^{(t)}_{j,r,q} b_q` over the *distinct* patch
 vectors :math:`b_q` (a patch equal to :math:`\pm b_q` is mapped onto it).  With
 :math:`H = \langle W^{(0)}, b\rangle + C\,G`, :math:`G = (\langle b_q,b_{q'}\rangle)`, one step
 costs :math:`O(m k^2)` with :math:`k\le nP` distinct patches, independent of ``d``
-(``docs/cnn_theory.md``; derived).  In the two-task model :math:`k = n + 1` (layout A).
+(``docs/cnn_theory.md``, section 4; derived).  In the two-task model :math:`k = n + 1` (layout A).
 """
 
 from __future__ import annotations
@@ -406,7 +406,7 @@ def simulate_cnn_gd(
     """Run exact full-batch GD of the two-layer ReLU CNN in coefficient space.
 
     Implements the GD of Kou et al. 2023, §3 and Yuan et al. 2025, §3 through the
-    coefficient representation of ``docs/cnn_theory.md`` (derived): the per-step cost is
+    coefficient representation of ``docs/cnn_theory.md``, section 4 (derived): the per-step cost is
     :math:`O(m k^2 + m n P)`, independent of ``d``; ``d`` enters only the one-off Gram matrix
     :math:`O(k^2 d)`.
 

@@ -1,4 +1,4 @@
-r"""Signal-noise coefficients of trained filters by least squares (``docs/cnn_theory.md``).
+r"""Signal-noise coefficients of trained filters by least squares (docs/cnn_theory.md, sec. 4).
 
 :math:`w_{j,r} - w^{(0)}_{j,r} = B c_{j,r}` with :math:`B=[s_1\dots s_K,\xi_1\dots\xi_n]`;
 :math:`c = B^+(w-w^{(0)})`, :math:`\gamma_k = j\,c_k\|s_k\|^2`,

@@ -50,7 +50,7 @@ def train_gd(
     r"""Train ``model`` in place by full-batch GD on the logistic risk.
 
     :math:`W^{(t+1)} = W^{(t)} - \eta\nabla L_S(W^{(t)})` (Kou et al. 2023, §3;
-    ``docs/cnn_theory.md``), with
+    ``docs/cnn_theory.md``, section 2), with
     ``torch.optim.SGD(lr=eta, momentum=0, weight_decay=0)``.
 
     Parameters

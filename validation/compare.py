@@ -517,7 +517,7 @@ def compare_trans_lasso(
     Samples ``len(seeds)`` instances of size ``N`` from the scenario, fits them with
     :class:`lasso.GeneralizedTransLasso` (``solver``, relative duality-gap tolerance ``tol``
     per stage), and compares the mean of each observable with the saddle point of
-    :func:`replica.solve_trans_lasso` (the protocol of ``docs/translasso_theory.md``).
+    :func:`replica.solve_trans_lasso` (``docs/translasso_theory.md``, section 10).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Real data for the semi-artificial MNIST and the IMDb experiments (docs/translasso_theory.md).
+r"""Real data for the semi-artificial MNIST and the IMDb experiments (``docs/results.md``).
 
 Images as design matrices
 -------------------------

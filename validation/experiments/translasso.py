@@ -123,7 +123,7 @@ class TransLassoConfig:
     ``sigmas``, coefficients from :func:`replica.support_prior` with common support
     ``pi_common``, unique supports ``pi_unique`` (each dataset) and correlation ``corr`` of the
     common values. ``scenario_A`` / ``scenario_B``: (pi_common, pi_unique, corr) of the two
-    landscape panels (docs/translasso_theory.md scenarios A and B).
+    landscape panels (scenarios A and B of ``docs/results.md``).
 
     Attributes
     ----------
@@ -142,7 +142,8 @@ class TransLassoConfig:
     regret_fraction_grid, regret_corr_grid
         Scenario grid of figure 5.
     fss_Ns, fss_seeds
-        Sizes and seeds of figure 4; the setting is prior P1 of ``docs/translasso_theory.md`` with
+        Sizes and seeds of figure 4; the setting is the four-class prior P1 of :meth:`fss_setting`
+        with
         alpha = (1, 2), sigma = 0.5, (lam1, lam2, kappa, dlam) = (0.3, 0.2, 0.5, 0.5).
     lam1_rule
         ``"target"`` or ``"pooled"`` (:func:`replica.choose_lam1`).
@@ -287,7 +288,8 @@ class TransLassoConfig:
                              pi_unique=(1.0 - fraction) * self.support, corr=corr)
 
     def fss_setting(self) -> Setting:
-        """The finite-size-scaling setting (docs/translasso_theory.md, prior P1, second row)."""
+        """The finite-size-scaling setting: four-class Gaussian-mixture prior P1 (shared
+        support with correlation 0.8, unique supports, 75% zeros)."""
         prior = replica.GaussianMixturePrior(
             [0.15, 0.05, 0.05, 0.75], np.zeros((4, 2)),
             [[[1, .8], [.8, 1]], [[1, 0], [0, 0]], [[0, 0], [0, 1]], np.zeros((2, 2))])

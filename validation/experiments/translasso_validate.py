@@ -6,7 +6,8 @@ non-zero-mean Gaussian-mixture priors, point-mass priors (coefficients in {0, +-
 Pretraining Lasso (kappa = 1 - a, dlam = lam2 (1/a - 1)), kappa = 0 (support transfer only),
 dlam = 0 (vector transfer only), the target-only Lasso (kappa = dlam = 0) and the general case.
 Each is simulated at ``N`` = 2000 with 10 seeds (the protocol of
-``docs/translasso_theory.md``: coordinate descent to a relative duality gap of 1e-12, so the
+``docs/translasso_theory.md``, section 10: coordinate descent to a relative duality gap of 1e-12,
+so the
 stage-1 support is exact) and compared with
 :func:`replica.solve_trans_lasso` by :func:`validation.compare.compare_settings`.
 
@@ -28,10 +29,11 @@ relative standard error is well below 1.5%; it is set by the seed-to-seed scatte
 ``mse2`` at N = 2000 (2.5-8% per seed). The first thirteen settings (target sample ratio
 alpha_0 = 4, dense-ish priors, dlam <= 0.5) were chosen for small standard errors (pilot
 seeds 100-131: 0.5-1.5% for 10 seeds), but there the stage-2 cross-susceptibility chi12 and
-its support-flip term hardly matter: removing the flip term (docs/translasso_theory.md "no-jump"
+its support-flip term hardly matter: removing the flip term (the "no-jump"
 ablation, which simulations reject) changes theory ``mse2`` by < 1%, inside the 3% gate. So
 the table could not detect that wrong theory. Four settings of the
-``docs/translasso_theory.md`` family (prior P1: sparse, unit-variance classes, sigma = 0.5, alphas
+P1 family of :meth:`TransLassoConfig.fss_setting` (prior P1: sparse, unit-variance classes, sigma
+= 0.5, alphas
 (2, 1) and (1, 2), dlam 0.3-2,
 kappa 0, 0.5, 0.7, 1) were added where chi12 and the flip term change ``mse2`` by 4-19% and
 ``Q2`` by 4-48% (table in :func:`acceptance_settings`); the pilot simulations (seeds
@@ -188,10 +190,10 @@ def _settings_p1_probes() -> list[Setting]:
     """Four settings where chi12 and its support-flip term matter (see the comment below)."""
     H = replica.TransLassoHyper
     out: list[Setting] = []
-    # Probes of the stage-2 cross-susceptibility (docs/translasso_theory.md, prior P1, sigma = 0.5).
+    # Probes of the stage-2 cross-susceptibility (four-class prior P1, sigma = 0.5).
     # In the settings above chi12 and its support-flip term barely matter (removing the flip
     # term moves mse2 by < 1%). Here they do. Theory with one ingredient removed
-    # (docs/translasso_theory.md ablations; tests/validation/test_translasso_experiments.py
+    # (ablations; tests/validation/test_translasso_experiments.py
     # rebuilds them), relative change,
     # and the pilot z of the simulation against the ablated value (seeds 100-109, N = 2000):
     #   name                  flip term removed ("no-jump")     chi12 == 0
