@@ -6,7 +6,8 @@ two-layer ReLU CNN (``docs/cnn_theory.md``, section 4). This module trains
 Task-2 sample and compares the final weights, the training losses, and the signal/noise
 coefficients: the simulator's own coefficients against the least-squares extraction from the
 torch weights (:func:`nets.extract_coefficients`). Both scratch and transfer initialisations are
-supported; the upstream run of a transfer initialisation is made by the simulator. """
+supported; the upstream run of a transfer initialisation is made by the simulator.
+"""
 
 from __future__ import annotations
 
