@@ -1,6 +1,6 @@
 """Gradient-descent coefficient dynamics of two-layer ReLU CNNs with parameter transfer.
 
-Theory side of the CNN part (see ../shared/DESIGN.md): the two-task data model of
+Theory side of the CNN part: the two-task data model of
 Yuan et al. (arXiv:2509.22056), exact full-batch GD run in coefficient space, the
 gamma/rho coefficient iterations, the alpha-proportion transfer initialisation and the phase
 boundaries of Theorems 4.2/4.3 and Proposition 4.4.  numpy/scipy/numba/sympy only.

@@ -1,8 +1,8 @@
 r"""The gamma / rho-bar / rho-underbar coefficient iterations of the two-task CNN.
 
-Kou et al. 2023 (Lemma 5.3 form; spec §4.2) adapted to the two-task data of Yuan et al. 2025
-(spec §4.3, structure inferred, equations derived).  For task ``k`` with signals ``u, v`` and
-noises :math:`\xi_i`,
+Kou et al. 2023 (Lemma 5.3 form) adapted to the two-task data of Yuan et al. 2025
+(structure inferred, equations derived in ``docs/cnn_theory.md``, section 4).  For task ``k`` with
+signals ``u, v`` and noises :math:`\xi_i`,
 
 .. math::
 
@@ -24,7 +24,8 @@ and, with :math:`\ell'^{(t)}_i = \ell'(y_i f(W^{(t)}, x_i))`,
 
 The signal patch is :math:`\hat y_i(u+v)` (layout A, one indicator for both signals) or
 :math:`\hat y_i u` and :math:`\hat y_i v` (layout B).  The inner products are evaluated from
-the coefficients with the Gram quantities of spec §4.5.  This module is a direct,
+the coefficients with the Gram quantities of ``docs/cnn_theory.md``, section 4.  This module is a
+direct,
 unoptimised transcription of those equations; it is the reference against which the
 generic simulator :func:`dynamics.simulate_cnn_gd` is tested.
 """
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dynamics.checks import check_count, check_finite, check_real, float_array
 from dynamics.cnn_setting import TaskSample
 
 __all__ = ["iterate_coefficients", "CoefficientPath"]
@@ -76,7 +78,7 @@ class CoefficientPath:
 def iterate_coefficients(
     sample: TaskSample, W0: np.ndarray, eta: float, steps: int
 ) -> CoefficientPath:
-    r"""Iterate the coefficient recursions of spec §4.2/§4.3 on one task sample.
+    r"""Iterate the coefficient recursions (Kou et al. 2023, Lemma 5.3 form) on one task sample.
 
     Parameters
     ----------
@@ -93,11 +95,14 @@ def iterate_coefficients(
     -------
     CoefficientPath
     """
-    W0 = np.asarray(W0, dtype=float)
-    if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != sample.xi.shape[1]:
-        raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {sample.xi.shape[1]})")
-    if not eta > 0:
-        raise ValueError(f"eta = {eta}: learning rate must be positive")
+    W0 = float_array("W0", W0)
+    if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != sample.xi.shape[1] \
+            or W0.shape[1] < 1:
+        raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {sample.xi.shape[1]}), "
+                         "m >= 1")
+    check_finite("W0", W0)
+    eta = check_real("eta", eta, positive=True)
+    steps = check_count("steps", steps, 0)
     m = W0.shape[1]
     n = sample.n
     s = sample.signals  # (2, d)

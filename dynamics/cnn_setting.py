@@ -1,8 +1,8 @@
 r"""Two-task data model of parameter transfer in two-layer ReLU CNNs.
 
 Yuan et al., *Towards Understanding Feature Learning in Parameter Transfer*, arXiv:2509.22056,
-Definitions 3.1/3.2 (as summarised in the project spec ``cnn_transfer_dynamics.md`` §1.3),
-built on Kou, Chen, Chen & Gu, ICML 2023 (label-flip noise, §1.1 of the spec).
+Definitions 3.1/3.2 (as summarised in ``docs/cnn_theory.md``, section 1),
+built on Kou, Chen, Chen & Gu, ICML 2023 (label-flip noise).
 
 Task :math:`k\in\{1,2\}` has a universal signal :math:`u` shared by both tasks and a
 task-specific signal :math:`v_k`, mutually orthogonal.  A sample is drawn as
@@ -24,9 +24,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
+
+from dynamics.checks import check_int, check_real
 
 __all__ = [
     "CNNTransferSetting",
@@ -39,22 +40,6 @@ __all__ = [
 
 LAYOUTS = ("A", "B")
 TRANSFER_MODES = ("filter", "entry")
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} = {value!r}: must be an integer >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name} = {value}: must be an integer >= {minimum}")
-
-
-def _check_real(name: str, value, *, positive: bool = False, nonneg: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} = {value!r}: must be a finite real number")
-    if positive and not value > 0:
-        raise ValueError(f"{name} = {value}: must be positive")
-    if nonneg and not value >= 0:
-        raise ValueError(f"{name} = {value}: must be non-negative")
 
 
 @dataclass(frozen=True)
@@ -93,7 +78,7 @@ class CNNTransferSetting:
         Cosine between ``v1`` and ``v2`` (0: orthogonal, the paper's setting).
     transfer_mode : {"filter", "entry"}
         Inheritance of ``floor(alpha m)`` whole filters per class (default) or of a
-        Bernoulli(alpha) mask of entries (spec §4.4).
+        Bernoulli(alpha) mask of entries (Yuan et al. 2025, Algorithm 1).
     """
 
     d: int = 2000
@@ -117,25 +102,25 @@ class CNNTransferSetting:
     transfer_mode: str = "filter"
 
     def __post_init__(self) -> None:
-        _check_int("d", self.d, 3)
-        _check_int("m", self.m, 1)
-        _check_int("N1", self.N1, 1)
-        _check_int("N2", self.N2, 1)
-        _check_int("T1", self.T1, 0)
-        _check_int("T2", self.T2, 0)
+        check_int("d", self.d, 3)
+        check_int("m", self.m, 1)
+        check_int("N1", self.N1, 1)
+        check_int("N2", self.N2, 1)
+        check_int("T1", self.T1, 0)
+        check_int("T2", self.T2, 0)
         for name in ("sigma_p1", "sigma_p2", "sigma_0", "eta"):
-            _check_real(name, getattr(self, name), positive=True)
+            check_real(name, getattr(self, name), positive=True)
         for name in ("u_norm", "v1_norm", "v2_norm"):
-            _check_real(name, getattr(self, name), nonneg=True)
+            check_real(name, getattr(self, name), nonneg=True)
         for name in ("flip_prob1", "flip_prob2"):
             v = getattr(self, name)
-            _check_real(name, v)
+            check_real(name, v)
             if not 0 <= v < 0.5:
                 raise ValueError(f"{name} = {v}: label-flip probability must lie in [0, 1/2)")
-        _check_real("alpha", self.alpha)
+        check_real("alpha", self.alpha)
         if not 0 <= self.alpha <= 1:
             raise ValueError(f"alpha = {self.alpha}: inheritance ratio must lie in [0, 1]")
-        _check_real("v_cos", self.v_cos)
+        check_real("v_cos", self.v_cos)
         if not -1 <= self.v_cos <= 1:
             raise ValueError(f"v_cos = {self.v_cos}: a cosine must lie in [-1, 1]")
         if self.layout not in LAYOUTS:
@@ -173,7 +158,7 @@ def signal_vectors(setting: CNNTransferSetting) -> tuple[np.ndarray, np.ndarray,
     """The signals ``u = |u| e_1``, ``v1 = |v1| e_2``, ``v2 = |v2| (c e_2 + s e_3)``.
 
     ``c = setting.v_cos`` and ``s = sqrt(1 - c^2)``; with ``v_cos = 0`` all three are
-    orthogonal (spec §1.3 generation recipe).
+    orthogonal (generation recipe of ``docs/cnn_theory.md``, section 1).
     """
     e_u, e_v1, e_v2 = _directions(setting.d, setting.v_cos)
     return setting.u_norm * e_u, setting.v1_norm * e_v1, setting.v2_norm * e_v2
@@ -221,7 +206,7 @@ class TaskSample:
 def sample_task(
     setting: CNNTransferSetting, task: int, n: int, rng: np.random.Generator | int | None
 ) -> TaskSample:
-    """Draw ``n`` i.i.d. samples of Task ``task`` (spec §1.3 generation recipe; derived).
+    """Draw ``n`` i.i.d. samples of Task ``task`` (``docs/cnn_theory.md``, section 1; derived).
 
     Parameters
     ----------
@@ -237,7 +222,7 @@ def sample_task(
     """
     if task not in (1, 2):
         raise ValueError(f"task = {task!r}: must be 1 (upstream) or 2 (downstream)")
-    _check_int("n", n, 1)
+    check_int("n", n, 1)
     rng = np.random.default_rng(rng)
     d = setting.d
     e_u, e_v1, e_v2 = _directions(d, setting.v_cos)

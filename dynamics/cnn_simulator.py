@@ -1,6 +1,6 @@
 r"""Exact full-batch gradient descent of the two-layer ReLU CNN, run in coefficient space.
 
-Network (Kou et al. 2023; Yuan et al. 2025, §3; spec §2):
+Network (Kou et al. 2023; Yuan et al. 2025, §3; ``docs/cnn_theory.md``, section 2):
 
 .. math::
 
@@ -16,12 +16,12 @@ Network (Kou et al. 2023; Yuan et al. 2025, §3; spec §2):
     \nabla_{w_{j,r}} L_S = \frac{1}{nm}\sum_i \ell'_i\, j y_i
     \sum_p \sigma'(\langle w_{j,r}, x_i^{(p)}\rangle)\, x_i^{(p)} .
 
-Every increment is a combination of training patches (spec §4.1), so
+Every increment is a combination of training patches (``docs/cnn_theory.md``, section 4), so
 :math:`w_{j,r}^{(t)} = w_{j,r}^{(0)} + \sum_q C^{(t)}_{j,r,q} b_q` over the *distinct* patch
 vectors :math:`b_q` (a patch equal to :math:`\pm b_q` is mapped onto it).  With
 :math:`H = \langle W^{(0)}, b\rangle + C\,G`, :math:`G = (\langle b_q,b_{q'}\rangle)`, one step
 costs :math:`O(m k^2)` with :math:`k\le nP` distinct patches, independent of ``d``
-(spec §4.5; derived).  In the two-task model :math:`k = n + 1` (layout A).
+(``docs/cnn_theory.md``, section 4; derived).  In the two-task model :math:`k = n + 1` (layout A).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+
+from dynamics.checks import check_count, check_finite, check_real, float_array
 
 __all__ = [
     "simulate_cnn_gd",
@@ -46,7 +48,7 @@ class DivergenceError(ArithmeticError):
 
 
 def cnn_output(W: np.ndarray, patches: np.ndarray) -> np.ndarray:
-    """Network output :math:`f(W,x_i)` (spec §2), numpy.
+    """Network output :math:`f(W,x_i)` (Kou et al. 2023, §3), numpy.
 
     Parameters
     ----------
@@ -58,8 +60,8 @@ def cnn_output(W: np.ndarray, patches: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (n,)
     """
-    W = np.asarray(W, dtype=float)
-    patches = np.asarray(patches, dtype=float)
+    W = float_array("W", W)
+    patches = float_array("patches", patches)
     if W.ndim != 3 or W.shape[0] != 2:
         raise ValueError(f"W has shape {W.shape}: expected (2, m, d)")
     if patches.ndim != 3 or patches.shape[2] != W.shape[2]:
@@ -192,7 +194,7 @@ def _distinct_patches(patches: np.ndarray):
 
 @dataclass(frozen=True, eq=False)
 class CNNCoefficients:
-    r"""Signal-noise coefficients of spec §4.1 along a trajectory (Kou et al. 2023, Def. 5.1 form).
+    r"""Signal-noise coefficients along a trajectory (Kou et al. 2023, Def. 5.1 form).
 
     :math:`w^{(t)}_{j,r} = w^{(0)}_{j,r} + j\sum_k \gamma^{(k,t)}_{j,r} s_k/\|s_k\|^2
     + \sum_i \rho^{(t)}_{j,r,i} \xi_i/\|\xi_i\|^2`, with
@@ -293,7 +295,7 @@ class CNNTrajectory:
     def coefficients(
         self, signals: np.ndarray, noise: np.ndarray | None = None, *, tol: float = 1e-8
     ) -> CNNCoefficients:
-        """Signal-noise coefficients (spec §4.1) at every recorded step.
+        """Signal-noise coefficients (Kou et al. 2023, Def. 5.1 form) at every recorded step.
 
         Parameters
         ----------
@@ -403,9 +405,10 @@ def simulate_cnn_gd(
 ) -> CNNTrajectory:
     """Run exact full-batch GD of the two-layer ReLU CNN in coefficient space.
 
-    Implements spec §2-3 (Kou et al. 2023, §3; Yuan et al. 2025, §3) through the representation
-    of spec §4.5 (derived): the per-step cost is :math:`O(m k^2 + m n P)`, independent of
-    ``d``; ``d`` enters only the one-off Gram matrix :math:`O(k^2 d)`.
+    Implements the GD of Kou et al. 2023, §3 and Yuan et al. 2025, §3 through the
+    coefficient representation of ``docs/cnn_theory.md``, section 4 (derived): the per-step cost is
+    :math:`O(m k^2 + m n P)`, independent of ``d``; ``d`` enters only the one-off Gram matrix
+    :math:`O(k^2 d)`.
 
     Parameters
     ----------
@@ -432,29 +435,30 @@ def simulate_cnn_gd(
     DivergenceError
         If the training loss becomes NaN or infinite.
     """
-    patches = np.ascontiguousarray(patches, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    W0 = np.ascontiguousarray(W0, dtype=np.float64)
+    patches = float_array("patches", patches)
+    y = float_array("y", y)
+    W0 = float_array("W0", W0)
     if patches.ndim != 3:
         raise ValueError(f"patches have shape {patches.shape}: expected (n, P, d)")
     n, P, d = patches.shape
+    if min(n, P, d) < 1:
+        raise ValueError(f"patches have shape {patches.shape}: need at least one sample (n), "
+                         "one patch (P) and one dimension (d)")
     if y.shape != (n,):
         raise ValueError(f"y has shape {y.shape}: expected ({n},)")
-    if not np.all(np.abs(y) == 1.0):
-        raise ValueError("y: labels must be -1 or +1")
     if W0.ndim != 3 or W0.shape[0] != 2 or W0.shape[2] != d:
         raise ValueError(f"W0 has shape {W0.shape}: expected (2, m, {d})")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta = {eta}: learning rate must be positive")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps = {steps}: must be a non-negative integer")
-    steps = int(steps)
-    if record_every is None:
-        record_every = max(steps, 1)
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every = {record_every}: must be a positive integer")
-    if not (np.all(np.isfinite(patches)) and np.all(np.isfinite(W0))):
-        raise ValueError("patches and W0 must be finite")
+    if W0.shape[1] < 1:
+        raise ValueError(f"W0 has shape {W0.shape}: needs at least one filter per class (m)")
+    check_finite("patches", patches)
+    check_finite("W0", W0)
+    check_finite("y", y)
+    if not np.all(np.abs(y) == 1.0):
+        raise ValueError(f"y: labels must be -1 or +1, got {np.unique(y)[:3].tolist()}")
+    eta = check_real("eta", eta, positive=True)
+    steps = check_count("steps", steps, 0)
+    record_every = max(steps, 1) if record_every is None else check_count(
+        "record_every", record_every, 1)
     m = W0.shape[1]
 
     basis, q_idx, q_sign = _distinct_patches(patches)
@@ -472,7 +476,8 @@ def simulate_cnn_gd(
     if not ok:
         bad = int(np.flatnonzero(~np.isfinite(loss))[0])
         raise DivergenceError(
-            f"non-finite inner products or training loss at step {bad}; reduce eta"
+            f"non-finite inner products or training loss at step {bad} (inputs are finite): "
+            f"GD diverged; reduce eta = {eta:g}"
         )
     k = basis.shape[0]
     return CNNTrajectory(

@@ -24,7 +24,9 @@ over numpy arrays.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -199,8 +201,10 @@ def predict_regime(
     """
     for name, v in (("C1", C1), ("C3", C3), ("C1p", C1p), ("C3p", C3p), ("C4", C4),
                     ("gamma_min", gamma_min)):
-        if not v > 0:
-            raise ValueError(f"{name} = {v}: constants must be positive")
+        if isinstance(v, bool) or not isinstance(v, Real) or not (0 < v < math.inf):
+            raise ValueError(f"{name} = {v!r}: constants must be positive finite numbers")
+    if not isinstance(setting, CNNTransferSetting):
+        raise ValueError(f"setting: expected a CNNTransferSetting, got {type(setting).__name__}")
     st = setting
     T = float(transfer_term(st.alpha, st.N1, st.N2, st.u_norm, st.v2_norm, st.sigma_p1,
                             st.sigma_p2))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dynamics.checks import check_finite, check_real, float_array
 from dynamics.cnn_setting import TRANSFER_MODES
 
 __all__ = ["transfer_init", "TransferInit", "n_inherited"]
@@ -59,7 +60,7 @@ def transfer_init(
     *,
     fresh: np.ndarray | None = None,
 ) -> TransferInit:
-    r"""Inherit an :math:`\alpha`-proportion of the upstream filters (spec §4.4).
+    r"""Inherit an :math:`\alpha`-proportion of the upstream filters (Yuan et al. 2025, Alg. 1).
 
     Parameters
     ----------
@@ -79,23 +80,25 @@ def transfer_init(
     -------
     TransferInit
     """
-    W_up = np.asarray(W_upstream, dtype=float)
-    if W_up.ndim != 3 or W_up.shape[0] != 2:
-        raise ValueError(f"W_upstream has shape {W_up.shape}: expected (2, m, d)")
+    W_up = float_array("W_upstream", W_upstream)
+    if W_up.ndim != 3 or W_up.shape[0] != 2 or 0 in W_up.shape:
+        raise ValueError(f"W_upstream has shape {W_up.shape}: expected (2, m, d), m, d >= 1")
+    check_finite("W_upstream", W_up)
+    alpha = check_real("alpha", alpha)
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha = {alpha}: inheritance ratio must lie in [0, 1]")
     if mode not in TRANSFER_MODES:
         raise ValueError(f"mode = {mode!r}: must be one of {TRANSFER_MODES}")
-    if not sigma_0 > 0:
-        raise ValueError(f"sigma_0 = {sigma_0}: must be positive")
+    sigma_0 = check_real("sigma_0", sigma_0, positive=True)
     rng = np.random.default_rng(rng)
     _, m, d = W_up.shape
     if fresh is None:
         fresh = sigma_0 * rng.standard_normal(W_up.shape)
     else:
-        fresh = np.asarray(fresh, dtype=float)
+        fresh = float_array("fresh", fresh)
         if fresh.shape != W_up.shape:
             raise ValueError(f"fresh has shape {fresh.shape}: expected {W_up.shape}")
+        check_finite("fresh", fresh)
     if mode == "filter":
         k = n_inherited(alpha, m)
         mask = np.zeros((2, m), dtype=bool)

@@ -1,4 +1,4 @@
-"""Torch models of the CNN part (see ../shared/DESIGN.md).
+"""Torch models of the CNN part.
 
 The two-layer ReLU CNN of Kou et al. (2023) / Yuan et al. (arXiv:2509.22056) with a fixed
 second layer, full-batch GD, alpha-proportion parameter transfer, and least-squares extraction

@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nets.checks import as_generator, check_count, check_finite_tensor, check_positive
+
 __all__ = ["TwoLayerReLUCNN", "logistic_risk", "default_device"]
 
 
@@ -32,11 +34,15 @@ class TwoLayerReLUCNN(nn.Module):
     m : int
         Filters per class.
     sigma_0 : float
-        Initialisation scale, ``w ~ N(0, sigma_0^2 I)`` (ignored when ``weight`` is given).
+        Initialisation scale, ``w ~ N(0, sigma_0^2 I)`` (ignored when ``weight`` is given);
+        positive and finite.
     weight : tensor or array, shape (2, m, d), optional
-        Initial filters (copied).
-    generator : torch.Generator, optional
-        Source of the initial draw.
+        Initial filters (copied); must be finite.
+    generator : torch.Generator or int, optional
+        Source of the initial draw, or an integer seed. ``None`` uses a generator seeded with
+        :data:`nets.checks.DEFAULT_SEED` (0): the same call builds the same model (the global
+        torch seed is neither read nor changed). Pass distinct generators or seeds for
+        independent models.
     dtype, device
         Default float64 on CPU.
     """
@@ -48,30 +54,34 @@ class TwoLayerReLUCNN(nn.Module):
         *,
         sigma_0: float = 0.01,
         weight=None,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | int | None = None,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        if int(d) != d or d < 1:
-            raise ValueError(f"d = {d}: must be a positive integer")
-        if int(m) != m or m < 1:
-            raise ValueError(f"m = {m}: must be a positive integer")
-        if not sigma_0 > 0:
-            raise ValueError(f"sigma_0 = {sigma_0}: must be positive")
+        d = check_count("d", d)
+        m = check_count("m", m)
+        sigma_0 = check_positive("sigma_0", sigma_0, "initialisation scale must be a positive "
+                                 "finite number")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ValueError(f"dtype = {dtype!r}: must be a torch floating-point dtype")
         device = torch.device("cpu") if device is None else torch.device(device)
         if weight is None:
-            w = torch.randn((2, m, d), generator=generator, dtype=dtype, device="cpu") * sigma_0
+            w = torch.randn((2, m, d), generator=as_generator(generator), dtype=dtype,
+                            device="cpu") * sigma_0
             w = w.to(device)
         else:
             w = torch.as_tensor(weight).detach().clone().to(dtype=dtype, device=device)
             if w.shape != (2, m, d):
                 raise ValueError(f"weight has shape {tuple(w.shape)}: expected (2, {m}, {d})")
+            check_finite_tensor("weight", w)
         self.d, self.m = int(d), int(m)
         self.weight = nn.Parameter(w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` of shape (n, P, d) -> ``f(W, x)`` of shape (n,)."""
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"x: expected a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 3 or x.shape[2] != self.d:
             raise ValueError(f"x has shape {tuple(x.shape)}: expected (n, P, {self.d})")
         n, P, d = x.shape

@@ -1,4 +1,4 @@
-r"""Signal-noise coefficients of trained filters by least squares (spec §4.5).
+r"""Signal-noise coefficients of trained filters by least squares (docs/cnn_theory.md, sec. 4).
 
 :math:`w_{j,r} - w^{(0)}_{j,r} = B c_{j,r}` with :math:`B=[s_1\dots s_K,\xi_1\dots\xi_n]`;
 :math:`c = B^+(w-w^{(0)})`, :math:`\gamma_k = j\,c_k\|s_k\|^2`,
@@ -15,10 +15,13 @@ import numpy as np
 __all__ = ["extract_coefficients", "ExtractedCoefficients"]
 
 
-def _np(a) -> np.ndarray:
+def _np(a, name: str) -> np.ndarray:
     if hasattr(a, "detach"):
         a = a.detach().to("cpu").numpy()
-    return np.asarray(a, dtype=np.float64)
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,18 +62,24 @@ def extract_coefficients(W, W0, signals, noise, y) -> ExtractedCoefficients:
     -------
     ExtractedCoefficients
     """
-    W, W0 = _np(W), _np(W0)
-    S = np.atleast_2d(_np(signals))
-    Xi = _np(noise)
-    y = _np(y)
+    W, W0 = _np(W, "W"), _np(W0, "W0")
+    S = np.atleast_2d(_np(signals, "signals"))
+    Xi = _np(noise, "noise")
+    y = _np(y, "y")
     if W.shape != W0.shape or W.ndim != 3 or W.shape[0] != 2:
         raise ValueError(f"W {W.shape} and W0 {W0.shape} must both have shape (2, m, d)")
     _, m, d = W.shape
-    if S.shape[1] != d or Xi.ndim != 2 or Xi.shape[1] != d:
+    if S.ndim != 2 or S.shape[1] != d or Xi.ndim != 2 or Xi.shape[1] != d:
         raise ValueError(f"signals {S.shape} and noise {Xi.shape} must have {d} columns")
     n = Xi.shape[0]
     if y.shape != (n,):
         raise ValueError(f"y has shape {y.shape}: expected ({n},)")
+    for name, a in (("W", W), ("W0", W0), ("signals", S), ("noise", Xi), ("y", y)):
+        if not np.all(np.isfinite(a)):
+            kind = "NaN" if np.isnan(a).any() else "infinite"
+            raise ValueError(f"{name} contains {kind} entries: inputs must be finite")
+    if not np.all(np.abs(y) == 1.0):
+        raise ValueError(f"y: labels must be -1 or +1, got {np.unique(y)[:3].tolist()}")
     s2 = np.einsum("kd,kd->k", S, S)
     live = np.flatnonzero(s2 > 0)
     B = np.concatenate([S[live], Xi], axis=0).T  # (d, K' + n)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from nets.checks import check_count, check_finite_tensor, check_labels, check_positive
 from nets.cnn import TwoLayerReLUCNN, logistic_risk
 
 __all__ = ["train_gd", "TorchTrainResult", "NonFiniteLossError"]
@@ -48,7 +49,8 @@ def train_gd(
 ) -> TorchTrainResult:
     r"""Train ``model`` in place by full-batch GD on the logistic risk.
 
-    :math:`W^{(t+1)} = W^{(t)} - \eta\nabla L_S(W^{(t)})` (spec §3), with
+    :math:`W^{(t+1)} = W^{(t)} - \eta\nabla L_S(W^{(t)})` (Kou et al. 2023, §3;
+    ``docs/cnn_theory.md``, section 2), with
     ``torch.optim.SGD(lr=eta, momentum=0, weight_decay=0)``.
 
     Parameters
@@ -58,7 +60,9 @@ def train_gd(
     y : tensor, shape (n,)
         Labels in {-1, +1}.
     eta : float
+        Learning rate, positive and finite.
     steps : int
+        Number of GD steps (>= 0).
     record_every : int, optional
         Record the weights every this many steps (the first and last step always);
         ``None``: only the first and the last.
@@ -66,20 +70,34 @@ def train_gd(
     Returns
     -------
     TorchTrainResult
+
+    Raises
+    ------
+    ValueError
+        For a bad argument (named), NaN or infinite inputs, labels other than +-1.
+    NonFiniteLossError
+        If GD diverges (the loss becomes NaN or infinite from finite inputs).
     """
-    if not eta > 0:
-        raise ValueError(f"eta = {eta}: learning rate must be positive")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps = {steps}: must be a non-negative integer")
-    steps = int(steps)
-    every = max(steps, 1) if record_every is None else int(record_every)
-    if every < 1:
-        raise ValueError(f"record_every = {record_every}: must be a positive integer")
+    eta = check_positive("eta", eta, "learning rate must be a positive finite number")
+    steps = check_count("steps", steps, 0)
+    every = max(steps, 1) if record_every is None else check_count("record_every", record_every)
+    if not isinstance(model, TwoLayerReLUCNN):
+        raise ValueError(f"model: expected a TwoLayerReLUCNN, got {type(model).__name__}")
     w = model.weight
-    x = torch.as_tensor(x, dtype=w.dtype, device=w.device)
-    y = torch.as_tensor(y, dtype=w.dtype, device=w.device)
+    try:
+        x = torch.as_tensor(x, dtype=w.dtype, device=w.device)
+        y = torch.as_tensor(y, dtype=w.dtype, device=w.device)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"x, y: expected numeric arrays or tensors ({err})") from None
+    if x.ndim != 3 or x.shape[2] != model.d:
+        raise ValueError(f"x has shape {tuple(x.shape)}: expected (n, P, {model.d})")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"x has shape {tuple(x.shape)}: needs at least one sample and patch")
     if y.shape != (x.shape[0],):
         raise ValueError(f"y has shape {tuple(y.shape)}: expected ({x.shape[0]},)")
+    check_finite_tensor("x", x)
+    check_finite_tensor("y", y)
+    check_labels("y", y)
     opt = torch.optim.SGD(model.parameters(), lr=eta, momentum=0.0, weight_decay=0.0)
     losses = np.zeros(steps + 1)
     rec_steps, rec_w = [], []
@@ -88,7 +106,8 @@ def train_gd(
         loss = logistic_risk(model(x), y)
         val = float(loss.detach())
         if not np.isfinite(val):
-            raise NonFiniteLossError(f"training loss is not finite at step {t}; reduce eta")
+            raise NonFiniteLossError(f"training loss is not finite at step {t} (inputs are "
+                                     f"finite): GD diverged; reduce eta = {eta:g}")
         losses[t] = val
         if t % every == 0 or t == steps:
             rec_steps.append(t)

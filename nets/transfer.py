@@ -11,6 +11,8 @@ import math
 
 import torch
 
+from nets.checks import as_generator, check_finite_tensor, check_positive
+
 __all__ = ["transfer_filters"]
 
 
@@ -32,7 +34,9 @@ def transfer_filters(
         Inheritance ratio in [0, 1].
     sigma_0 : float
         Scale of fresh filters.
-    generator : torch.Generator, optional
+    generator : torch.Generator or int, optional
+        Source of the draws, or an integer seed; ``None`` uses a generator seeded with
+        :data:`nets.checks.DEFAULT_SEED`, so the same call gives the same result.
     mode : {"filter", "entry"}
     fresh : tensor, shape (2, m, d), optional
         Fresh filters to use instead of a new draw.
@@ -43,20 +47,29 @@ def transfer_filters(
     mask : bool tensor, shape (2, m) for ``"filter"``, (2, m, d) for ``"entry"``
     """
     W = torch.as_tensor(upstream_weight).detach()
-    if W.ndim != 3 or W.shape[0] != 2:
+    if W.ndim != 3 or W.shape[0] != 2 or 0 in W.shape:
         raise ValueError(f"upstream_weight has shape {tuple(W.shape)}: expected (2, m, d)")
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha = {alpha}: inheritance ratio must lie in [0, 1]")
-    if not sigma_0 > 0:
-        raise ValueError(f"sigma_0 = {sigma_0}: must be positive")
+    if not W.is_floating_point():
+        W = W.to(torch.float64)
+    check_finite_tensor("upstream_weight", W)
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        a = math.nan
+    if isinstance(alpha, bool) or not 0 <= a <= 1:
+        raise ValueError(f"alpha = {alpha!r}: inheritance ratio must lie in [0, 1]")
+    alpha = a
+    check_positive("sigma_0", sigma_0, "scale of fresh filters must be a positive finite number")
     if mode not in ("filter", "entry"):
         raise ValueError(f"mode = {mode!r}: must be 'filter' or 'entry'")
+    generator = as_generator(generator)
     _, m, d = W.shape
     if fresh is None:
         fresh = torch.randn(W.shape, generator=generator, dtype=W.dtype) * sigma_0
     fresh = torch.as_tensor(fresh, dtype=W.dtype).to(W.device)
     if fresh.shape != W.shape:
         raise ValueError(f"fresh has shape {tuple(fresh.shape)}: expected {tuple(W.shape)}")
+    check_finite_tensor("fresh", fresh)
     if mode == "filter":
         k = int(math.floor(alpha * m + 1e-9))
         mask = torch.zeros((2, m), dtype=torch.bool)

@@ -1,7 +1,7 @@
 """Theory against simulation: comparisons, experiments, figures, the sweep runner and the CLI.
 
 ``validation`` is the only package that joins the theory (:mod:`replica`, :mod:`dynamics`) with
-the empirical side (:mod:`lasso`, :mod:`nets`); see ``shared/DESIGN.md``. Names are imported
+the empirical side (:mod:`lasso`, :mod:`nets`). Names are imported
 lazily, so ``transfer-theory`` starts without loading torch or cvxpy.
 
 Public API

@@ -17,8 +17,10 @@ whose results change should bump its ``cache_version`` (any JSON-able value), e.
 Writes are atomic: the entry is written to a temporary file in the same folder, flushed to disk
 and moved into place with :func:`os.replace`, so an interrupted run leaves either the complete
 entry or none. Stray temporary files (``.*.tmp``) left by a killed process are never read.
-An unreadable or inconsistent entry is reported with a :class:`CacheWarning` and treated as
-missing, so the task is recomputed and the entry overwritten.
+Each file stores the SHA-256 checksum of its body; an unreadable, corrupted (checksum
+mismatch: a flipped bit, a truncated file) or inconsistent entry is reported with a
+:class:`CacheWarning` and treated as missing, so the task is recomputed and the entry
+overwritten: a corrupted value never reaches a results table.
 
 Entries are pickles: only point ``cache_dir`` at folders you trust.
 """
@@ -51,12 +53,13 @@ __all__ = [
     "task_payload",
 ]
 
-_FORMAT = 1
+_FORMAT = 2
+_MAGIC = b"transfer-theory-cache-2"
 _DISTRIBUTION = "transfer-theory"
 
 
 class CacheWarning(UserWarning):
-    """A cache entry could not be used (unreadable, truncated or inconsistent); it is recomputed."""
+    """A cache entry could not be used (unreadable, corrupted or inconsistent); it is recomputed."""
 
 
 def package_version() -> str:
@@ -162,6 +165,9 @@ class TaskCache:
                 f"cannot cache results of the anonymous function {name}: two lambdas would share "
                 "cache entries; define the task with `def` (a module-level function)"
             )
+        root = Path(cache_dir)
+        if root.exists() and not root.is_dir():
+            raise ValueError(f"cache_dir = {os.fspath(cache_dir)!r}: is a file, not a folder")
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:150]
         self.folder = Path(cache_dir) / slug
 
@@ -177,30 +183,39 @@ class TaskCache:
     def load(self, payload: str) -> tuple[bool, Any]:
         """Return ``(True, rows)`` for a valid entry, ``(False, None)`` otherwise.
 
-        A missing file is silently a miss; an unreadable, truncated or inconsistent file warns
-        with :class:`CacheWarning` and is a miss (it will be overwritten).
+        A missing file is silently a miss. A file whose header is wrong, whose SHA-256
+        checksum does not match its body (a flipped bit, a truncated write), which does not
+        unpickle, or which belongs to another task warns with :class:`CacheWarning` and is a
+        miss (it will be overwritten), so a corrupted value never reaches a results table.
         """
         path = self.path(payload)
         try:
-            with open(path, "rb") as fh:
-                entry = pickle.load(fh)
+            data = path.read_bytes()
         except FileNotFoundError:
             return False, None
+        except OSError as exc:
+            return _miss(f"unreadable cache entry {path} ({type(exc).__name__}: {exc})")
+        head, sep, rest = data.partition(b"\n")
+        digest, sep2, body = rest.partition(b"\n")
+        if head != _MAGIC or not sep or not sep2:
+            return _miss(f"inconsistent cache entry {path} (not a {_MAGIC.decode()} file)")
+        if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+            return _miss(f"corrupt cache entry {path} (SHA-256 checksum mismatch)")
+        try:
+            entry = pickle.loads(body)
         except Exception as exc:  # noqa: BLE001 - any failure to read means: recompute
-            warnings.warn(
-                f"unreadable cache entry {path} ({type(exc).__name__}: {exc}); recomputing",
-                CacheWarning, stacklevel=3,
-            )
-            return False, None
+            return _miss(f"unreadable cache entry {path} ({type(exc).__name__}: {exc})")
         if (not isinstance(entry, dict) or entry.get("format") != _FORMAT
                 or entry.get("payload") != payload or "rows" not in entry):
-            warnings.warn(f"inconsistent cache entry {path}; recomputing", CacheWarning,
-                          stacklevel=3)
-            return False, None
+            return _miss(f"inconsistent cache entry {path} (another task or format)")
         return True, entry["rows"]
 
     def store(self, payload: str, rows: Any) -> Path:
-        """Write the entry atomically (temporary file in the same folder, then ``os.replace``)."""
+        """Write the entry atomically (temporary file in the same folder, then ``os.replace``).
+
+        File layout: a magic line, the SHA-256 hex digest of the body, the body (a pickle of
+        ``{"format", "payload", "rows"}``).
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(payload)
         entry = {"format": _FORMAT, "payload": payload, "rows": rows}
@@ -220,6 +235,12 @@ class TaskCache:
         return path
 
 
+def _miss(message: str) -> tuple[bool, None]:
+    warnings.warn(f"{message}; recomputing", CacheWarning, stacklevel=4)
+    return False, None
+
+
 def _dump(entry: dict, fh) -> None:
     """Serialise an entry (separate function so that tests can simulate a failing write)."""
-    pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    body = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(_MAGIC + b"\n" + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)

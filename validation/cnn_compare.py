@@ -1,12 +1,12 @@
 """Torch gradient descent vs the coefficient-space simulator on the same data and init.
 
 The simulator (:func:`dynamics.simulate_cnn_gd`) claims to be *exact* full-batch GD of the
-two-layer ReLU CNN (spec §4.5).  This module trains :class:`nets.TwoLayerReLUCNN` with
-``torch.optim.SGD`` from the same initial filters on the same Task-2 sample and compares the
-final weights, the training losses, and the signal/noise coefficients: the simulator's own
-coefficients against the least-squares extraction from the torch weights
-(:func:`nets.extract_coefficients`).  Both scratch and transfer initialisations are supported;
-the upstream run of a transfer initialisation is made by the simulator.
+two-layer ReLU CNN (``docs/cnn_theory.md``, section 4). This module trains
+:class:`nets.TwoLayerReLUCNN` with ``torch.optim.SGD`` from the same initial filters on the same
+Task-2 sample and compares the final weights, the training losses, and the signal/noise
+coefficients: the simulator's own coefficients against the least-squares extraction from the
+torch weights (:func:`nets.extract_coefficients`). Both scratch and transfer initialisations are
+supported; the upstream run of a transfer initialisation is made by the simulator.
 """
 
 from __future__ import annotations

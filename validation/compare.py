@@ -4,8 +4,8 @@ Finite instances are drawn from the scenario's own ensemble
 (:meth:`replica.TransferScenario.sample`: :math:`A^{(k)}_{\mu i}\sim\mathcal N(0,1/N)`, true
 vectors i.i.d. from the prior), fitted with :class:`lasso.GeneralizedTransLasso`, and the
 empirical order parameters are compared with the saddle point of
-:func:`replica.solve_trans_lasso` (Okajima & Obuchi 2024, arXiv:2409.17704; spec
-``translasso_replica.md`` sections 3.4 and 3.8).
+:func:`replica.solve_trans_lasso` (Okajima & Obuchi 2024,
+arXiv:2409.17704; ``docs/translasso_theory.md``).
 
 Empirical observables of one fit (``x1`` = stage-1 vector, ``x2`` = stage-2 vector,
 :math:`\hat x=\kappa x_1+x_2` the final estimate, ``r0`` the target's true vector):
@@ -31,7 +31,6 @@ simulations run in local processes or on a Dask cluster and are cached on disk.
 from __future__ import annotations
 
 import math
-import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +40,7 @@ import pandas as pd
 
 import lasso
 import replica
+from validation.errors import count_convergence_warnings, warn_unconverged
 from validation.runner import run_grid
 
 __all__ = [
@@ -155,7 +155,10 @@ def simulate_trans_lasso(scenario: dict, hyper: dict, N: int, seed: int, solver:
     the given hyperparameters, and returns the empirical observables, the realised noise and
     signal powers of every dataset (``noise<k>`` :math:`=\|y^{(k)}-A^{(k)}r^{(k)}\|^2/M_k`,
     exact mean :math:`\sigma_k^2`; ``signal<k>`` :math:`=\|r^{(k)}\|^2/N`, exact mean
-    :math:`\rho_k`; the control variates of :func:`summarize_runs`) and the convergence flags.
+    :math:`\rho_k`; the control variates of :func:`summarize_runs`) and the convergence flags:
+    ``converged`` (both stages converged and no ``ConvergenceWarning`` was raised) and
+    ``n_convergence_warnings`` (the solver's warnings, counted here because a worker process
+    cannot pass them on; :func:`compare_settings` re-emits them).
 
     Parameters
     ----------
@@ -178,23 +181,22 @@ def simulate_trans_lasso(scenario: dict, hyper: dict, N: int, seed: int, solver:
     hy = replica.TransLassoHyper(**hyper)
     n = int(N)
     sample = sc.sample(n, np.random.default_rng([int(seed), n, int(stream)]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", lasso.ConvergenceWarning)
-        est = lasso.GeneralizedTransLasso(
-            hy.lam1, hy.lam2, hy.kappa, hy.dlam, solver=solver, tol=tol, max_iter=max_iter,
-        ).fit(sample.target, sample.sources)
+    est = lasso.GeneralizedTransLasso(
+        hy.lam1, hy.lam2, hy.kappa, hy.dlam, solver=solver, tol=tol, max_iter=max_iter)
+    est, n_warn = count_convergence_warnings(est.fit, sample.target, sample.sources)
     row = empirical_observables(est.coef_stage1_, est.coef_stage2_, hy.kappa, sample.truth[0])
     for k, (A, y) in enumerate(zip(sample.designs, sample.responses, strict=True)):
         e = y - A @ sample.truth[k]
         row[f"noise{k}"] = float(e @ e / e.size)
         row[f"signal{k}"] = float(sample.truth[k] @ sample.truth[k] / n)
-    row["converged"] = bool(est.fit_.converged)
+    row["converged"] = bool(est.fit_.converged) and n_warn == 0
+    row["n_convergence_warnings"] = int(n_warn)
     row["rel_gap1"] = float(est.fit_.stage1.relative_gap)
     row["rel_gap2"] = float(est.fit_.stage2.relative_gap)
     return row
 
 
-simulate_trans_lasso.cache_version = 2
+simulate_trans_lasso.cache_version = 3
 
 
 # ------------------------------------------------------------------------------------------
@@ -332,6 +334,7 @@ def compare_settings(
     solver: str = "fast",
     *,
     tol: float = 1e-12,
+    max_iter: int = 100_000,
     n_jobs: int = -1,
     scheduler: Any = None,
     cache_dir: Any = None,
@@ -353,7 +356,7 @@ def compare_settings(
     N : int or sequence of int
         Problem size(s).
     seeds : sequence of int
-    solver, tol
+    solver, tol, max_iter
         Passed to :func:`simulate_trans_lasso`.
     n_jobs, scheduler, cache_dir, progress
         Passed to :func:`~validation.runner.run_grid`.
@@ -381,7 +384,7 @@ def compare_settings(
         One row per (setting, N, observable): ``setting``, the setting's tags, ``N``,
         ``observable``, ``theory``, ``empirical``, ``se``, ``z``, ``rel_error`` (and
         ``empirical_adj, se_adj, z_adj, rel_error_adj``), ``n_seeds``, ``converged``
-        (fraction of fits whose both stages converged).
+        (fraction of fits whose both stages converged), ``n_unconverged`` (their number).
         ``attrs``: ``runs`` (one row per fit), ``theory``, ``n_tasks``, ``n_computed``,
         ``n_cached``.
     """
@@ -392,52 +395,102 @@ def compare_settings(
     unknown = [o for o in observables if o not in OBSERVABLES]
     if unknown:
         raise ValueError(f"observables: unknown {unknown}; choose from {OBSERVABLES}")
-    Ns = [int(N)] if np.ndim(N) == 0 else [int(n) for n in N]
-    for n in Ns:
-        if n < 2:
-            raise ValueError(f"N = {n}: must be an integer >= 2")
+    Ns = _check_sizes(N)
     seeds = list(seeds)
     if len(seeds) < 2:
         raise ValueError(f"seeds = {seeds}: need at least two seeds for a standard error")
+    _check_fit_options(solver, tol, max_iter)
+    runner = {"n_jobs": n_jobs, "scheduler": scheduler, "cache_dir": cache_dir,
+              "progress": progress}
     params = [
         {"setting": s.name, "scenario": s.scenario.to_dict(), "hyper": s.hyper.to_dict(),
-         "N": n, "solver": solver, "tol": float(tol),
+         "N": n, "solver": solver, "tol": float(tol), "max_iter": int(max_iter),
          "stream": 0 if paired else zlib.crc32(s.name.encode("utf-8"))}
         for s in settings for n in Ns
     ]
-    runs = run_grid(_task, params, seeds, n_jobs=n_jobs, scheduler=scheduler,
-                    cache_dir=cache_dir, progress=progress, desc="trans-lasso fits")
+    runs = run_grid(_task, params, seeds, desc="trans-lasso fits", **runner)
     attrs = dict(runs.attrs)
-    runs = runs.drop(columns=["scenario", "hyper", "solver", "tol"])
-    theories = {s.name: theory_observables(s.scenario, s.hyper, tol=theory_tol)
-                for s in settings}
-    out = []
-    for s in settings:
-        sens = means = None
-        if control_variates:
-            sens = theory_sensitivities(s.scenario, s.hyper, observables, tol=theory_tol)
-            means = control_means(s.scenario)
-        for n in Ns:
-            sub = runs[(runs["setting"] == s.name) & (runs["N"] == n)]
-            tab = summarize_runs(sub, theories[s.name], observables, sens, means)
-            tab.insert(0, "N", n)
-            for i, (k, v) in enumerate(s.tags.items()):
-                tab.insert(1 + i, k, v)
-            tab.insert(0, "setting", s.name)
-            tab["converged"] = float(sub["converged"].mean())
-            out.append(tab)
-    df = pd.concat(out, ignore_index=True)
+    runs = runs.drop(columns=["scenario", "hyper", "solver", "tol", "max_iter"])
+    warn_unconverged(runs, "Trans-Lasso fits", stacklevel=3)
+    theory = _theory_sweep(settings, observables, theory_tol, control_variates, runner)
+    df = pd.concat([_setting_rows(s, n, runs, theory[s.name], observables)
+                    for s in settings for n in Ns], ignore_index=True)
     runs.attrs = {}
     df.attrs.update(attrs)
     df.attrs["runs"] = runs
-    df.attrs["theory"] = theories
+    df.attrs["theory"] = {name: t["theory"] for name, t in theory.items()}
     return df
 
 
+def _setting_rows(s: Setting, n: int, runs: pd.DataFrame, theory: dict,
+                  observables: Sequence[str]) -> pd.DataFrame:
+    """Comparison rows of one (setting, N): :func:`summarize_runs` plus tags and convergence."""
+    sub = runs[(runs["setting"] == s.name) & (runs["N"] == n)]
+    tab = summarize_runs(sub, theory["theory"], observables, theory["sensitivities"],
+                         theory["means"])
+    tab.insert(0, "N", n)
+    for i, (k, v) in enumerate(s.tags.items()):
+        tab.insert(1 + i, k, v)
+    tab.insert(0, "setting", s.name)
+    tab["converged"] = float(sub["converged"].mean())
+    tab["n_unconverged"] = int((~sub["converged"].astype(bool)).sum())
+    return tab
+
+
+def _theory_sweep(settings, observables, theory_tol, control_variates, runner) -> dict:
+    """Saddle points (and control-variate sensitivities) of every setting, one run_grid call."""
+    params = [{"setting": s.name, "scenario": s.scenario.to_dict(), "hyper": s.hyper.to_dict(),
+               "observables": list(observables), "theory_tol": float(theory_tol),
+               "control_variates": bool(control_variates)} for s in settings]
+    df = run_grid(theory_task, params, desc="replica theory", **runner)
+    return {r["setting"]: {"theory": r["theory"], "sensitivities": r["sensitivities"],
+                           "means": r["means"]} for _, r in df.iterrows()}
+
+
+def theory_task(setting: str, scenario: dict, hyper: dict, observables: list,
+                theory_tol: float, control_variates: bool) -> dict:
+    """run_grid task: :func:`theory_observables` (and :func:`theory_sensitivities`,
+    :func:`control_means`) of one setting, as one row of dicts."""
+    sc = replica.TransferScenario.from_dict(scenario)
+    hy = replica.TransLassoHyper(**hyper)
+    sens = means = None
+    if control_variates:
+        sens = theory_sensitivities(sc, hy, observables, tol=theory_tol)
+        means = control_means(sc)
+    return {"theory": theory_observables(sc, hy, tol=theory_tol), "sensitivities": sens,
+            "means": means}
+
+
+theory_task.cache_version = 1
+
+
+def _check_sizes(N) -> list[int]:
+    """``N`` (an int or a sequence of ints) as a list of sizes >= 2, or a ValueError."""
+    vals = [N] if np.ndim(N) == 0 else list(np.ravel(N))
+    out = []
+    for n in vals:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float)) \
+                or not math.isfinite(n) or int(n) != n or n < 2:
+            raise ValueError(f"N = {n!r}: problem size must be an integer >= 2")
+        out.append(int(n))
+    return out
+
+
+def _check_fit_options(solver, tol, max_iter) -> None:
+    if solver not in ("fast", "cvxpy"):
+        raise ValueError(f"solver = {solver!r}: must be 'fast' or 'cvxpy'")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+        raise ValueError(f"tol = {tol!r}: relative duality-gap tolerance must lie in (0, 1)")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
+            or max_iter < 1:
+        raise ValueError(f"max_iter = {max_iter!r}: must be a positive integer")
+
+
 def _task(setting: str, scenario: dict, hyper: dict, N: int, seed: int, solver: str,
-          tol: float, stream: int) -> dict:
+          tol: float, max_iter: int, stream: int) -> dict:
     """run_grid task: :func:`simulate_trans_lasso` with a setting label."""
-    return simulate_trans_lasso(scenario, hyper, N, seed, solver=solver, tol=tol, stream=stream)
+    return simulate_trans_lasso(scenario, hyper, N, seed, solver=solver, tol=tol,
+                                max_iter=max_iter, stream=stream)
 
 
 _task.cache_version = simulate_trans_lasso.cache_version
@@ -451,6 +504,7 @@ def compare_trans_lasso(
     solver: str = "fast",
     *,
     tol: float = 1e-12,
+    max_iter: int = 100_000,
     n_jobs: int = -1,
     scheduler: Any = None,
     cache_dir: Any = None,
@@ -463,7 +517,7 @@ def compare_trans_lasso(
     Samples ``len(seeds)`` instances of size ``N`` from the scenario, fits them with
     :class:`lasso.GeneralizedTransLasso` (``solver``, relative duality-gap tolerance ``tol``
     per stage), and compares the mean of each observable with the saddle point of
-    :func:`replica.solve_trans_lasso` (spec section 3.8 protocol).
+    :func:`replica.solve_trans_lasso` (``docs/translasso_theory.md``, section 10).
 
     Parameters
     ----------
@@ -474,6 +528,9 @@ def compare_trans_lasso(
         At least two.
     solver : {"fast", "cvxpy"}
     tol : float
+    max_iter : int
+        Solver epochs per stage; fits that run out are counted in ``n_unconverged`` and
+        reported with a :class:`validation.errors.ConvergenceWarning`.
     n_jobs : int
         Local processes (``-1``: all cores, ``1``: inline).
     scheduler : str or distributed.Client, optional
@@ -491,7 +548,7 @@ def compare_trans_lasso(
     -------
     pandas.DataFrame
         One row per observable: ``observable, theory, empirical, se, z, rel_error``
-        (``*_adj``), ``n_seeds, N, converged``. ``attrs``: ``runs`` (per-seed table),
+        (``*_adj``), ``n_seeds, N, converged, n_unconverged``. ``attrs``: ``runs`` (per-seed table),
         ``n_tasks``, ``n_computed``, ``n_cached``.
 
     Examples
@@ -502,14 +559,15 @@ def compare_trans_lasso(
     >>> compare_trans_lasso(sc, hy, N=2000, seeds=range(10))                 # doctest: +SKIP
     """
     df = compare_settings([Setting("setting", scenario, hyper)], N, seeds, solver, tol=tol,
-                          n_jobs=n_jobs, scheduler=scheduler, cache_dir=cache_dir,
+                          max_iter=max_iter, n_jobs=n_jobs, scheduler=scheduler,
+                          cache_dir=cache_dir,
                           progress=progress, observables=observables,
                           control_variates=control_variates)
     out = df.drop(columns=["setting"])
     cols = ["observable", "theory", "empirical", "se", "z", "rel_error"]
     if control_variates:
         cols += ["empirical_adj", "se_adj", "z_adj", "rel_error_adj"]
-    cols += ["n_seeds", "N", "converged"]
+    cols += ["n_seeds", "N", "converged", "n_unconverged"]
     out = out[cols].reset_index(drop=True)
     out.attrs.update(df.attrs)
     return out

@@ -1,4 +1,4 @@
-r"""Real data for the semi-artificial MNIST and the IMDb experiments (spec section 5.3).
+r"""Real data for the semi-artificial MNIST and the IMDb experiments (``docs/results.md``).
 
 Images as design matrices
 -------------------------

@@ -1,8 +1,7 @@
 """Output folders of experiments: results (CSV), configuration and environment (JSON), figures.
 
 Every experiment in :mod:`validation.experiments` writes into one folder so that a result can
-always be traced back to the parameters, seeds and software that made it (DESIGN.md,
-"Experiments").
+always be traced back to the parameters, seeds and software that made it.
 """
 
 from __future__ import annotations
@@ -35,6 +34,13 @@ def make_output_dir(out: str | os.PathLike | None, experiment: str) -> Path:
         folder ``./results/<experiment>-<YYYYmmdd-HHMMSS>``.
     experiment
         Short name of the experiment, used in the default folder name.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is an existing file.
+    OSError
+        If the folder cannot be created.
     """
     if out is None:
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -45,6 +51,8 @@ def make_output_dir(out: str | os.PathLike | None, experiment: str) -> Path:
             k += 1
     else:
         path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"out = {os.fspath(out)!r}: is an existing file; give a folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

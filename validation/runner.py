@@ -1,7 +1,7 @@
 """Sweep runner: grids of (parameters x seeds) in local processes or on a Dask cluster.
 
-Every experiment in :mod:`validation` runs its grids through :func:`run_grid` (DESIGN.md,
-"Sweeps"): local processes by default (joblib, loky backend), a Dask cluster when the user passes
+Every experiment in :mod:`validation` runs its grids through :func:`run_grid`: local processes by
+default (joblib, loky backend), a Dask cluster when the user passes
 a scheduler address, a tqdm progress bar, and an optional disk cache
 (:mod:`validation.cache`) so that an interrupted or extended run computes only the missing
 tasks.
@@ -30,7 +30,7 @@ import pandas as pd
 
 from .cache import TaskCache, function_name, task_payload
 
-__all__ = ["TaskError", "expand_grid", "run_grid"]
+__all__ = ["TaskError", "check_scheduler", "expand_grid", "run_grid"]
 
 _DASK_HINT = (
     "running on a Dask cluster needs the optional dependency dask[distributed]; "
@@ -190,6 +190,48 @@ def _iter_joblib(func, todo, n_jobs) -> Iterator[tuple[int, list[dict]]]:
     yield from parallel(delayed(_run_task)(func, p, s, i, True) for i, p, s in todo)
 
 
+def check_scheduler(address: str, timeout: float = 3.0) -> None:
+    """Fail fast when a Dask scheduler address cannot be reached.
+
+    Opens (and closes) a TCP connection to ``host:port`` of a ``tcp://``, ``tls://`` or
+    scheme-less address within ``timeout`` seconds; other schemes (``inproc://``,
+    ``ucx://``) are not probed.
+
+    Raises
+    ------
+    ValueError
+        If the address has no port or is malformed.
+    ConnectionError
+        If nothing answers at the address (the message names it).
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"scheduler = {address!r}: expected an address such as "
+                         "'tcp://host:8786'")
+    text = address.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else "tcp"
+    if scheme not in ("tcp", "tls"):
+        return
+    parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as err:
+        raise ValueError(f"scheduler = {address!r}: malformed address ({err})") from None
+    if not host or port is None:
+        raise ValueError(f"scheduler = {address!r}: expected host and port, e.g. "
+                         "'tcp://127.0.0.1:8786'")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as err:
+        raise ConnectionError(
+            f"scheduler = {address!r}: no Dask scheduler reachable at {host}:{port} within "
+            f"{timeout:g} s ({err.strerror or type(err).__name__})"
+        ) from None
+
+
 def _iter_dask(func, todo, scheduler) -> Iterator[tuple[int, list[dict]]]:
     try:
         import distributed
@@ -199,7 +241,8 @@ def _iter_dask(func, todo, scheduler) -> Iterator[tuple[int, list[dict]]]:
     if isinstance(scheduler, distributed.Client):
         client, own = scheduler, False
     elif isinstance(scheduler, str):
-        client, own = distributed.Client(scheduler, set_as_default=False), True
+        check_scheduler(scheduler)
+        client, own = distributed.Client(scheduler, set_as_default=False, timeout="10s"), True
     else:
         raise TypeError(
             "scheduler must be a Dask scheduler address such as 'tcp://host:8786' or a "
@@ -301,6 +344,9 @@ def run_grid(
         includes the task's traceback. Tasks finished before are kept in the cache.
     ImportError
         If ``scheduler`` is given and dask.distributed is not installed.
+    ConnectionError
+        If ``scheduler`` is an address where no scheduler answers (within seconds; see
+        :func:`check_scheduler`).
     TypeError, ValueError
         For malformed ``params``/``seeds``, a ``seed`` parameter together with ``seeds``,
         a task result of the wrong type, or parameters with no canonical form for the cache.

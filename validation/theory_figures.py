@@ -1,4 +1,7 @@
-"""Figures of replica sweep tables: error curves and (kappa, dlam)-type heatmaps."""
+"""Figures of replica sweep tables: error curves and (kappa, dlam)-type heatmaps.
+
+Built on :mod:`validation.plotting` (headless pyplot, readable parameter names).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from validation.plotting import LABELS, pyplot
+
 __all__ = ["plot_curve", "plot_grid"]
-
-
-def _pyplot():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "png"):
-        try:
-            matplotlib.use("Agg")
-        except Exception:  # pragma: no cover - backend already fixed by the user
-            pass
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_curve(df: pd.DataFrame, x: str, ys: Sequence[str] = ("eps2", "eps1"), title: str = ""):
@@ -28,20 +20,21 @@ def plot_curve(df: pd.DataFrame, x: str, ys: Sequence[str] = ("eps2", "eps1"), t
 
     Unconverged or failed points (``status != "ok"``) are drawn as red crosses.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ok = df["status"] == "ok" if "status" in df else np.ones(len(df), bool)
     for y in ys:
         if y in df:
-            ax.plot(df.loc[ok, x], df.loc[ok, y], marker=".", label=y)
+            ax.plot(df.loc[ok, x], df.loc[ok, y], marker=".", label=LABELS.get(y, y))
             if (~ok).any():
                 ax.plot(df.loc[~ok, x], df.loc[~ok, y], "rx")
-    ax.set_xlabel(x)
+    ax.set_xlabel(f"{LABELS.get(x, x)} (varied)")
     ax.set_ylabel("prediction error (noise included)")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     ax.grid(alpha=0.3)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -55,12 +48,12 @@ def plot_grid(df: pd.DataFrame, x: str, y: str, z: str = "eps2", title: str = ""
     marks : dict name -> (x, y), optional
         Extra labelled points (e.g. the optima of restricted strategies).
     """
-    plt = _pyplot()
+    plt = pyplot()
     piv = df.pivot_table(index=y, columns=x, values=z)
     xs, ys_ = piv.columns.to_numpy(float), piv.index.to_numpy(float)
     fig, ax = plt.subplots(figsize=(5.8, 4.5))
     mesh = ax.pcolormesh(xs, ys_, piv.to_numpy(), shading="nearest", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=z)
+    fig.colorbar(mesh, ax=ax, label=LABELS.get(z, z))
     vals = piv.to_numpy()
     if np.isfinite(vals).any():
         i, j = np.unravel_index(np.nanargmin(vals), vals.shape)
@@ -72,10 +65,10 @@ def plot_grid(df: pd.DataFrame, x: str, y: str, z: str = "eps2", title: str = ""
             pass
     for name, (px, py) in (marks or {}).items():
         ax.plot(px, py, "o", ms=8, mfc="none", mew=2, label=name)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(LABELS.get(x, x))
+    ax.set_ylabel(LABELS.get(y, y))
     ax.legend(loc="best", fontsize=8)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def brute_force_gd(patches, y, W0, eta, steps):
-    """Full-batch GD in weight space, straight from the gradient formula of spec §3.
+    """Full-batch GD in weight space, straight from the gradient formula (Kou et al. 2023, §3).
 
     grad_{w_{j,r}} L = (1/(n m)) sum_i l'_i j y_i sum_p 1(<w_{j,r}, x_ip> > 0) x_ip
     """

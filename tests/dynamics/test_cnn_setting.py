@@ -1,4 +1,4 @@
-"""CNNTransferSetting validation and the two-task sampler (spec §1.3)."""
+"""CNNTransferSetting validation and the two-task sampler (docs/cnn_theory.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Coefficient-space simulator vs brute-force GD, and vs the spec §4.2/4.3 iterations."""
+"""Coefficient-space simulator vs brute-force GD, and vs the docs/cnn_theory.md iterations."""
 
 import numpy as np
 import pytest
@@ -78,7 +78,7 @@ def _transfer_W0(st, rng):
 @pytest.mark.parametrize("layout", ["A", "B"])
 @pytest.mark.parametrize("init", ["scratch", "transfer"])
 def test_iterations_reproduce_simulator_step_by_step(layout, init):
-    """Acceptance 2: gamma / rho-bar / rho-underbar recursions (spec §4.2/4.3) == simulator."""
+    """Acceptance 2: gamma / rho-bar / rho-underbar recursions (docs/cnn_theory.md) == simulator."""
     st = CNNTransferSetting(d=400, m=10, N1=40, N2=30, T1=150, eta=0.2, layout=layout,
                             u_norm=1.5, v1_norm=1.0, v2_norm=2.0, flip_prob2=0.15)
     rng = np.random.default_rng(11)
@@ -102,7 +102,7 @@ def test_iterations_reproduce_simulator_step_by_step(layout, init):
 
 
 def test_coefficient_signs_and_monotonicity():
-    """rho-bar >= 0 non-decreasing, rho-underbar <= 0 non-increasing (spec §4.2)."""
+    """rho-bar >= 0 non-decreasing, rho-underbar <= 0 non-increasing (docs/cnn_theory.md)."""
     st = CNNTransferSetting(d=300, m=6, N2=20, eta=0.3, flip_prob2=0.2)
     rng = np.random.default_rng(5)
     s = sample_task(st, 2, st.N2, rng)
@@ -112,7 +112,7 @@ def test_coefficient_signs_and_monotonicity():
     assert np.all(co.rho_bar >= -tol) and np.all(co.rho_under <= tol)
     assert np.all(np.diff(co.rho_bar, axis=0) >= -tol)
     assert np.all(np.diff(co.rho_under, axis=0) <= tol)
-    # layout A: gamma^v / gamma^u = |v|^2 / |u|^2 (spec §4.3)
+    # layout A: gamma^v / gamma^u = |v|^2 / |u|^2 (docs/cnn_theory.md)
     ratio = co.gamma[-1, ..., 1] / co.gamma[-1, ..., 0]
     assert np.allclose(ratio[np.abs(co.gamma[-1, ..., 0]) > 1e-12], st.v2_norm**2 / st.u_norm**2)
 

@@ -18,24 +18,59 @@ from dynamics import (
 PARAMS = dict(alpha=0.7, N1=300, N2=25, u_norm=1.3, v2_norm=0.8, sigma_p1=0.9, sigma_p2=1.4)
 
 
-def test_numeric_matches_sympy():
+# Hand-computed cases (exact fractions, worked out on paper from Theorem 4.2 / 4.3 /
+# Proposition 4.4 of Yuan et al. 2025, docs/cnn_theory.md):
+# T(alpha=1/2, N1=4, N2=2, |u|=1, |v2|=1, s1=s2=1) = (1/4*16 + 4*2^2) / (1/4*4 + 2) = 20/3
+# T(alpha=1, N1=2, N2=1, |u|=2, |v2|=0, s1=2, s2=1) = (4*16/16 + 16) / (2/4 + 1) = 40/3
+# Gamma(alpha=1/2, N1=4, |u|=2, s1=1, s2=2, d=8) = 1/4*4*16 / (1*4*8) = 1/2
+# scratch(N2=3, |u|=1, |v2|=1, s2=1, d=6) = 3*2^2/6 = 2
+# ratios(alpha=1/2, N1=4, N2=1, |u|=1, |v2|=2, s1=1, s2=2): |u+v2|^2/|u|^2 = 5, source = 8
+HAND_T = [((0.5, 4, 2, 1.0, 1.0, 1.0, 1.0), 20 / 3), ((1.0, 2, 1, 2.0, 0.0, 2.0, 1.0), 40 / 3)]
+
+
+def test_closed_forms_match_hand_computed_cases():
+    for args, val in HAND_T:
+        assert transfer_term(*args) == pytest.approx(val, rel=1e-14)
+    assert transfer_gamma(0.5, 4, 2.0, 1.0, 2.0, 8) == pytest.approx(0.5, rel=1e-14)
+    assert scratch_ratio(3, 1.0, 1.0, 1.0, 6) == pytest.approx(2.0, rel=1e-14)
+    sig, src = negative_transfer_ratios(0.5, 4, 1, 1.0, 2.0, 1.0, 2.0)
+    assert (float(sig), float(src)) == pytest.approx((5.0, 8.0), rel=1e-14)
+
+
+def test_sympy_forms_match_hand_computed_cases():
     ex = sympy_expressions()
     sy = ex["symbols"]
-    sub = {sy["alpha"]: 0.7, sy["N1"]: 300, sy["N2"]: 25, sy["u_norm"]: 1.3, sy["v2_norm"]: 0.8,
-           sy["sigma_p1"]: 0.9, sy["sigma_p2"]: 1.4, sy["d"]: 1500, sy["C1"]: 2.0}
+    names = ("alpha", "N1", "N2", "u_norm", "v2_norm", "sigma_p1", "sigma_p2")
+    for args, val in HAND_T:
+        sub = {sy[k]: v for k, v in zip(names, args, strict=True)}
+        assert float(ex["T"].subs(sub)) == pytest.approx(val, rel=1e-12)
+    sub = {sy["alpha"]: 0.5, sy["N1"]: 4, sy["u_norm"]: 2, sy["sigma_p1"]: 1,
+           sy["sigma_p2"]: 2, sy["d"]: 8}
+    assert float(ex["Gamma"].subs(sub)) == pytest.approx(0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("C", [0.5, 2.0])
+def test_critical_u_matches_numeric_root(C):
+    """The closed-form and sympy roots of C T(|u|) = d against scipy's brentq on T itself."""
+    from scipy.optimize import brentq
+
     p = PARAMS
-    assert np.isclose(float(ex["T"].subs(sub)), transfer_term(**p))
-    assert np.isclose(float(ex["scratch_ratio"].subs(sub)),
-                      scratch_ratio(p["N2"], p["u_norm"], p["v2_norm"], p["sigma_p2"], 1500))
-    assert np.isclose(float(ex["Gamma"].subs(sub)),
-                      transfer_gamma(p["alpha"], p["N1"], p["u_norm"], p["sigma_p1"],
-                                     p["sigma_p2"], 1500))
-    sig, src = negative_transfer_ratios(**p)
-    assert np.isclose(float(ex["signal_ratio"].subs(sub)), sig)
-    assert np.isclose(float(ex["source_ratio"].subs(sub)), src)
-    u_c = critical_u_norm_transfer(1500, p["alpha"], p["N1"], p["N2"], p["v2_norm"],
-                                   p["sigma_p1"], p["sigma_p2"], C=2.0)
-    assert np.isclose(float(ex["u2_critical"].subs(sub)), u_c**2)
+    d = 1500.0
+    rest = (p["v2_norm"], p["sigma_p1"], p["sigma_p2"])
+
+    def gap(u):
+        return C * transfer_term(p["alpha"], p["N1"], p["N2"], u, *rest) - d
+
+    assert gap(0.0) < 0  # so the boundary lies at a positive |u|
+    root = brentq(gap, 0.0, 100.0, xtol=1e-14)
+    u_c = critical_u_norm_transfer(d, p["alpha"], p["N1"], p["N2"], *rest, C=C)
+    assert u_c == pytest.approx(root, rel=1e-9)
+    ex = sympy_expressions()
+    sy = ex["symbols"]
+    sub = {sy["alpha"]: p["alpha"], sy["N1"]: p["N1"], sy["N2"]: p["N2"],
+           sy["v2_norm"]: p["v2_norm"], sy["sigma_p1"]: p["sigma_p1"],
+           sy["sigma_p2"]: p["sigma_p2"], sy["d"]: d, sy["C1"]: C}
+    assert float(ex["u2_critical"].subs(sub)) == pytest.approx(root**2, rel=1e-9)
 
 
 def test_transfer_term_hand_value():

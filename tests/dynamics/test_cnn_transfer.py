@@ -1,4 +1,4 @@
-"""transfer_init (spec §4.4)."""
+"""transfer_init (docs/cnn_theory.md)."""
 
 import numpy as np
 import pytest

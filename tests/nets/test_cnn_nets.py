@@ -33,7 +33,7 @@ def test_forward_matches_loop():
 
 
 def test_one_gd_step_matches_gradient_formula():
-    """W1 = W0 - eta/(n m) sum_i l'_i j y_i sum_p 1(<w, x_ip> > 0) x_ip (spec §3)."""
+    """W1 = W0 - eta/(n m) sum_i l'_i j y_i sum_p 1(<w, x_ip> > 0) x_ip (docs/cnn_theory.md)."""
     X, y = _data(n=8, P=3, d=5, seed=2)
     rng = np.random.default_rng(3)
     W0 = rng.standard_normal((2, 4, 5))

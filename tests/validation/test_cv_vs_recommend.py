@@ -1,7 +1,7 @@
 """Cross-validation on finite data picks the restricted strategy that the replica theory
 recommends (issue 3, acceptance 3, second part).
 
-Scenarios A, B, C of spec section 5.4 (K = 2, alpha = (0.5, 4), sigma = 0.1): the theory
+Scenarios A, B, C of docs/translasso_theory.md (K = 2, alpha = (0.5, 4), sigma = 0.1): the theory
 recommends dlam = 0 (vector transfer) in A and kappa = 0 (support transfer) in B and C, with
 regrets of the other restricted strategy of 16-27%. One instance per scenario at N = 2000 is
 cross-validated with :class:`lasso.GeneralizedTransLassoCV` (5 folds, lam1 by the target CV
@@ -39,7 +39,7 @@ def test_cv_strategy_matches_replica_recommendation(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", replica.ConvergenceWarning)
         rec = replica.recommend(sc, "target")
-    assert rec.strategy == expected  # the theory side of spec section 5.4
+    assert rec.strategy == expected  # the theory side of docs/translasso_theory.md
 
     sample = sc.sample(2000, np.random.default_rng([2024, ord(name)]))
     with warnings.catch_warnings():

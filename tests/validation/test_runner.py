@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import sys
@@ -148,10 +149,36 @@ def test_bad_results_and_arguments_are_rejected():
         run_grid(fails_on_two, {"a": [1]}, seeds=[0], n_jobs=0, progress=False)
 
 
+def sleepy(a, delay):
+    time.sleep(delay)
+    return {"a2": a}
+
+
+class _FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_progress_bar_silent_when_not_a_tty(capsys):
-    run_grid(noisy_rows, {"a": [2], "b": [1.0]}, seeds=[0], n_jobs=1, progress=True)
+    # longer than the bar's 1 s delay, so only the not-a-terminal rule keeps it quiet
+    run_grid(sleepy, {"a": [1, 2], "delay": [0.6]}, n_jobs=1, progress=True)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_progress_bar_shown_on_a_terminal_for_long_sweeps(monkeypatch):
+    tty = _FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    run_grid(sleepy, {"a": [1, 2, 3], "delay": [0.5]}, n_jobs=1, progress=True,
+             desc="slow sweep")
+    out = tty.getvalue()
+    assert "slow sweep" in out and "3/3" in out and "task" in out
+    # a short sweep (under the delay) and progress=False stay silent even on a terminal
+    for kw in ({"delay": [0.0]}, {"delay": [0.5]}):
+        tty2 = _FakeTTY()
+        monkeypatch.setattr(sys, "stderr", tty2)
+        run_grid(sleepy, {"a": [1, 2, 3], **kw}, n_jobs=1, progress=kw["delay"] == [0.0])
+        assert tty2.getvalue() == ""
 
 
 def test_worker_threads_pinned_and_restored():
@@ -238,17 +265,23 @@ def test_extended_grid_computes_only_new_tasks(tmp_path):
     pdt.assert_frame_equal(more2.iloc[:2], more)
 
 
-def test_corrupt_entry_is_recomputed_with_warning(tmp_path):
+def _cached_grid(tmp_path, a):
+    """A cached 3-task grid; returns (log, cache, grid, first table, entry file of task a)."""
     log = tmp_path / "calls.txt"
     cache = tmp_path / "c"
     grid = {"a": [1, 2, 3], "log": [str(log)]}
     first = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
     entry = TaskCache(cache, deterministic).path(
-        task_payload(deterministic, {"a": 2, "log": str(log)}, None))
+        task_payload(deterministic, {"a": a, "log": str(log)}, None))
     assert entry.exists()
+    return log, cache, grid, first, entry
+
+
+def test_corrupt_entry_is_recomputed_with_warning(tmp_path):
+    log, cache, grid, first, entry = _cached_grid(tmp_path, 2)
     data = entry.read_bytes()
     entry.write_bytes(data[: len(data) // 2])  # truncated file
-    with pytest.warns(CacheWarning, match="unreadable"):
+    with pytest.warns(CacheWarning, match="corrupt"):
         again = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
     assert again.attrs["n_computed"] == 1 and _calls(log) == ["1", "2", "3", "2"]
     pdt.assert_frame_equal(again, first)
@@ -259,6 +292,43 @@ def test_corrupt_entry_is_recomputed_with_warning(tmp_path):
         third = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
     pdt.assert_frame_equal(third, first)
     assert third.attrs["n_computed"] == 1
+
+
+def test_every_flipped_byte_is_detected(tmp_path):
+    """A flipped bit anywhere in an entry (header, checksum, pickle, value) is a miss."""
+    cache = TaskCache(tmp_path / "c", deterministic)
+    payload = task_payload(deterministic, {"a": 3}, None)
+    path = cache.store(payload, [{"sq": 9.123456789}])
+    good = path.read_bytes()
+    assert cache.load(payload) == (True, [{"sq": 9.123456789}])
+    for i in range(len(good)):
+        bad = bytearray(good)
+        bad[i] ^= 0x01
+        path.write_bytes(bytes(bad))
+        with pytest.warns(CacheWarning, match="corrupt|inconsistent|unreadable"):
+            hit, rows = cache.load(payload)
+        assert (hit, rows) == (False, None), f"flipped byte {i} was not detected"
+
+
+def test_flipped_bit_in_a_value_never_reaches_the_table(tmp_path):
+    _, cache, grid, first, entry = _cached_grid(tmp_path, 3)
+    data = bytearray(entry.read_bytes())
+    body = data.index(b"\n", data.index(b"\n") + 1) + 1
+    # the stored int 9 is pickled as BININT1 (K) 0x09; make it 8 without touching the checksum
+    pos = data.index(bytes([ord("K"), 9]), body) + 1
+    data[pos] ^= 0x01
+    entry.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match="checksum"):
+        again = run_grid(deterministic, grid, n_jobs=1, cache_dir=cache, progress=False)
+    assert again["sq"].tolist() == [1, 4, 9]
+    pdt.assert_frame_equal(again, first)
+
+
+def test_cache_dir_that_is_a_file_is_refused(tmp_path):
+    f = tmp_path / "not_a_dir"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="cache_dir.*is a file"):
+        run_grid(deterministic, {"a": [1]}, n_jobs=1, cache_dir=f, progress=False)
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):

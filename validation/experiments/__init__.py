@@ -1,1 +1,1 @@
-"""validation/experiments package (see ../shared/DESIGN.md)."""
+"""validation/experiments package."""

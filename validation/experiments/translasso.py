@@ -1,10 +1,10 @@
 r"""Generalized Trans-Lasso: theory vs simulation and the hyperparameter-strategy figures.
 
-Okajima & Obuchi (arXiv:2409.17704); theory from :mod:`replica` (spec
-``translasso_replica.md`` sections 3-6), estimators from :mod:`lasso`. The paper's figure
-parameters are unknown (spec section 5.2); the default setting follows the plausible
-reconstruction of spec section 5.3/5.4: K = 2, a scarce target (alpha_0 = 0.5) and an
-abundant source (alpha_1 = 4), sigma = 0.1, Bernoulli-Gaussian coefficients with a common
+Okajima & Obuchi (arXiv:2409.17704); theory from :mod:`replica` (``docs/translasso_theory.md``),
+estimators from :mod:`lasso`. The paper's figure parameters are unknown; the default setting
+follows a plausible reconstruction (``docs/translasso_theory.md``): K = 2, a scarce target
+(alpha_0 = 0.5) and an abundant source (alpha_1 = 4), sigma = 0.1, Bernoulli-Gaussian coefficients
+with a common
 support (fraction ``pi_common``, identical values when ``corr = 1``) and unique supports
 (``pi_unique`` each); lam1 minimises the predicted target error of stage 1 (``lam1_rule``).
 
@@ -42,7 +42,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,24 +49,30 @@ import pandas as pd
 
 import replica
 from validation.compare import Setting, compare_settings, finite_size_scaling
+from validation.errors import count_convergence_warnings, warn_unconverged
 from validation.experiments.translasso_validate import (
     acceptance_settings,
     as_seeds,
     plot_parity,
 )
 from validation.outputs import make_output_dir, save_results
+from validation.plotting import fmt, param_text, pyplot
 from validation.runner import run_grid
 
 __all__ = [
     "EXPERIMENT_NAME",
     "STRATEGY_LABELS",
     "TransLassoConfig",
+    "compute_tables",
     "landscape_row",
+    "make_figures",
     "run",
     "strategy_point",
 ]
 
 EXPERIMENT_NAME = "translasso"
+# measured running time (s) of the presets on 2 shared cores; the CLI scales it with --seeds
+RUNTIME_S = {"quick": 35.0, "full": 360.0}
 
 STRATEGY_LABELS = {
     "full": "full search",
@@ -87,10 +92,12 @@ _STYLE = {
 }
 
 
+_FSS_OBS = ("mse2", "Q2", "m2", "R", "density2", "mse1")
+
+
 # ------------------------------------------------------------------------------------------
 # config
 # ------------------------------------------------------------------------------------------
-
 
 def _check_grid(name: str, grid, lo: float = -math.inf, hi: float = math.inf,
                 min_len: int = 1) -> tuple:
@@ -116,7 +123,7 @@ class TransLassoConfig:
     ``sigmas``, coefficients from :func:`replica.support_prior` with common support
     ``pi_common``, unique supports ``pi_unique`` (each dataset) and correlation ``corr`` of the
     common values. ``scenario_A`` / ``scenario_B``: (pi_common, pi_unique, corr) of the two
-    landscape panels (spec section 5.4 scenarios A and B).
+    landscape panels (scenarios A and B of ``docs/results.md``).
 
     Attributes
     ----------
@@ -135,7 +142,8 @@ class TransLassoConfig:
     regret_fraction_grid, regret_corr_grid
         Scenario grid of figure 5.
     fss_Ns, fss_seeds
-        Sizes and seeds of figure 4; the setting is spec section 3.8's prior P1 with
+        Sizes and seeds of figure 4; the setting is the four-class prior P1 of :meth:`fss_setting`
+        with
         alpha = (1, 2), sigma = 0.5, (lam1, lam2, kappa, dlam) = (0.3, 0.2, 0.5, 0.5).
     lam1_rule
         ``"target"`` or ``"pooled"`` (:func:`replica.choose_lam1`).
@@ -220,7 +228,8 @@ class TransLassoConfig:
             if bad:
                 raise ValueError(f"{name} = {m!r}: values {bad} are not in {grid}")
             object.__setattr__(self, name, m)
-        if not 0.0 < self.support <= 1.0:
+        if isinstance(self.support, bool) or not isinstance(self.support, (int, float)) \
+                or not 0.0 < self.support <= 1.0:
             raise ValueError(f"support = {self.support}: must lie in (0, 1]")
         ns = tuple(int(n) for n in self.fss_Ns)
         if len(set(ns)) < 2 or min(ns) < 10:
@@ -232,8 +241,9 @@ class TransLassoConfig:
             raise ValueError(f"n_grid = {self.n_grid!r}: must be an integer >= 3")
         if self.solver not in ("fast", "cvxpy"):
             raise ValueError(f"solver = {self.solver!r}: must be 'fast' or 'cvxpy'")
-        if not 0 < self.tol < 1e-4:
-            raise ValueError(f"tol = {self.tol}: must be in (0, 1e-4)")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float)) \
+                or not 0 < self.tol < 1e-4:
+            raise ValueError(f"tol = {self.tol!r}: must be in (0, 1e-4)")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
         self.scenario()  # validates the scenario fields
@@ -278,7 +288,8 @@ class TransLassoConfig:
                              pi_unique=(1.0 - fraction) * self.support, corr=corr)
 
     def fss_setting(self) -> Setting:
-        """The finite-size-scaling setting (spec section 3.8, prior P1, second row)."""
+        """The finite-size-scaling setting: four-class Gaussian-mixture prior P1 (shared
+        support with correlation 0.8, unique supports, 75% zeros)."""
         prior = replica.GaussianMixturePrior(
             [0.15, 0.05, 0.05, 0.75], np.zeros((4, 2)),
             [[[1, .8], [.8, 1]], [[1, 0], [0, 0]], [[0, 0], [0, 1]], np.zeros((2, 2))])
@@ -289,11 +300,9 @@ class TransLassoConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-
 # ------------------------------------------------------------------------------------------
-# sweep tasks (module-level: picklable and cacheable)
+# tasks (module level: picklable and cacheable by the sweep runner)
 # ------------------------------------------------------------------------------------------
-
 
 def landscape_row(scenario: dict, lam1: float, kappa: float, dlam_grid: list,
                   n_grid: int = 7) -> list[dict]:
@@ -305,39 +314,61 @@ def landscape_row(scenario: dict, lam1: float, kappa: float, dlam_grid: list,
     sc = replica.TransferScenario.from_dict(scenario)
     rows = []
     for d in dlam_grid:
+        fixed = {"lam1": lam1, "kappa": kappa, "dlam": d}
         try:
-            r = replica.optimize(sc, ("lam2",), {"lam1": lam1, "kappa": kappa, "dlam": d},
-                                 n_grid=n_grid)
+            r, n_warn = count_convergence_warnings(replica.optimize, sc, ("lam2",), fixed,
+                                                   n_grid=n_grid)
             rows.append({"dlam": float(d), "eps2": r.eps2, "mse2": r.mse2,
-                         "lam2": r.hyper.lam2, "converged": bool(r.result.converged)})
+                         "lam2": r.hyper.lam2, "converged": bool(r.result.converged),
+                         "n_convergence_warnings": n_warn})
         except (replica.NonFiniteIterateError, replica.IllPosedError):
             rows.append({"dlam": float(d), "eps2": math.nan, "mse2": math.nan,
-                         "lam2": math.nan, "converged": False})
+                         "lam2": math.nan, "converged": False, "n_convergence_warnings": 0})
     return rows
 
 
-landscape_row.cache_version = 1
+landscape_row.cache_version = 2
 
 
 def strategy_point(scenario: dict, lam1_rule: str = "target", n_grid: int = 7) -> list[dict]:
     """:func:`replica.strategy_table` of one scenario, as rows (a run_grid task)."""
     sc = replica.TransferScenario.from_dict(scenario)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", replica.ConvergenceWarning)
-        tab = replica.strategy_table(sc, lam1_rule, n_grid=n_grid)
-    return tab.to_dict("records")
+    tab, n_warn = count_convergence_warnings(replica.strategy_table, sc, lam1_rule,
+                                             n_grid=n_grid)
+    return tab.assign(n_convergence_warnings=n_warn).to_dict("records")
 
 
-strategy_point.cache_version = 1
+strategy_point.cache_version = 2
 
+
+def _landscape_task(panel: str, scenario: dict, lam1: float, kappa: float, dlam_grid: list,
+                    n_grid: int) -> list[dict]:
+    return landscape_row(scenario, lam1, kappa, dlam_grid, n_grid)
+
+
+_landscape_task.cache_version = 2
+
+
+def _strategy_task(panel: str, scenario: dict, lam1_rule: str, n_grid: int) -> list[dict]:
+    return strategy_point(scenario, lam1_rule, n_grid)
+
+
+_strategy_task.cache_version = 2
+
+
+def _strategy_sweep_task(panel: str, x: float, corr: float, scenario: dict, lam1_rule: str,
+                         n_grid: int) -> list[dict]:
+    return strategy_point(scenario, lam1_rule, n_grid)
+
+
+_strategy_sweep_task.cache_version = 2
+
+# ------------------------------------------------------------------------------------------
+# tables
+# ------------------------------------------------------------------------------------------
 
 def _runner_kw(cfg: TransLassoConfig) -> dict:
     return {"n_jobs": cfg.n_jobs, "scheduler": cfg.scheduler, "cache_dir": cfg.cache_dir}
-
-
-# ------------------------------------------------------------------------------------------
-# figure 2: landscape
-# ------------------------------------------------------------------------------------------
 
 
 def _landscape(cfg: TransLassoConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -351,28 +382,150 @@ def _landscape(cfg: TransLassoConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
                            "n_grid": cfg.n_grid})
         strat_params.append({"panel": label, "scenario": sc.to_dict()})
     df = run_grid(_landscape_task, params, desc="landscape (theory)", **_runner_kw(cfg))
+    warn_unconverged(df, "landscape points (theory)")
     df = df.drop(columns=["scenario", "dlam_grid", "n_grid"])
     st = run_grid(_strategy_task, [{**p, "lam1_rule": cfg.lam1_rule, "n_grid": cfg.n_grid}
                                    for p in strat_params],
                   desc="strategies (theory)", **_runner_kw(cfg))
+    warn_unconverged(st, "strategy optima (theory)")
     st = st.drop(columns=["scenario", "n_grid"])
     return df.reset_index(drop=True), st.reset_index(drop=True)
 
 
-def _landscape_task(panel: str, scenario: dict, lam1: float, kappa: float, dlam_grid: list,
-                    n_grid: int) -> list[dict]:
-    return landscape_row(scenario, lam1, kappa, dlam_grid, n_grid)
+def _strategy_sweeps(cfg: TransLassoConfig) -> pd.DataFrame:
+    params = []
+    for a0 in cfg.alpha0_grid:
+        params.append({"panel": "alpha0", "x": float(a0), "corr": cfg.corr,
+                       "scenario": cfg.scenario(alpha0=a0).to_dict()})
+    for f in cfg.fraction_grid:
+        params.append({"panel": "fraction", "x": float(f), "corr": cfg.corr,
+                       "scenario": cfg.fraction_scenario(f).to_dict()})
+    for f in cfg.regret_fraction_grid:
+        for c in cfg.regret_corr_grid:
+            params.append({"panel": "regret", "x": float(f), "corr": float(c),
+                           "scenario": cfg.fraction_scenario(f, corr=c).to_dict()})
+    df = run_grid(_strategy_sweep_task, [{**p, "lam1_rule": cfg.lam1_rule, "n_grid": cfg.n_grid}
+                                         for p in params],
+                  desc="strategy tables (theory)", **_runner_kw(cfg))
+    warn_unconverged(df, "strategy optima (theory)")
+    return df.drop(columns=["scenario", "n_grid"]).reset_index(drop=True)
 
 
-_landscape_task.cache_version = 1
+def _marker_settings(cfg: TransLassoConfig, strat: pd.DataFrame) -> list[Setting]:
+    out = []
+    for panel, xs in (("alpha0", cfg.marker_alpha0), ("fraction", cfg.marker_fraction)):
+        for x in xs:
+            sc = cfg.scenario(alpha0=x) if panel == "alpha0" else cfg.fraction_scenario(x)
+            rows = strat[(strat["panel"] == panel) & np.isclose(strat["x"], x)]
+            for _, r in rows.iterrows():
+                hy = replica.TransLassoHyper(lam1=r["lam1"], lam2=r["lam2"], kappa=r["kappa"],
+                                             dlam=r["dlam"])
+                out.append(Setting(f"{panel}={x:g}/{r['strategy']}", sc, hy,
+                                   {"panel": panel, "x": float(x),
+                                    "strategy": r["strategy"]}))
+    return out
 
 
-def _strategy_task(panel: str, scenario: dict, lam1_rule: str, n_grid: int) -> list[dict]:
-    return strategy_point(scenario, lam1_rule, n_grid)
+def _regret_table(strat: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    sub = strat[strat["panel"] == "regret"]
+    for (x, c), g in sub.groupby(["x", "corr"], sort=True):
+        t = g.set_index("strategy")
+        full = float(t.loc["full", "eps2"])
+        best = "dlam0" if t.loc["dlam0", "eps2"] <= t.loc["kappa0", "eps2"] else "kappa0"
+        rows.append({
+            "shared_fraction": x, "corr": c, "lam1": float(t.loc["full", "lam1"]),
+            "eps2_full": full, "best_restricted": best,
+            "regret_best": float(t.loc[best, "eps2"]) / full - 1.0,
+            "regret_dlam0": float(t.loc["dlam0", "eps2"]) / full - 1.0,
+            "regret_kappa0": float(t.loc["kappa0", "eps2"]) / full - 1.0,
+            "regret_trans_lasso": float(t.loc["trans_lasso", "eps2"]) / full - 1.0,
+            "regret_pretraining_lasso": float(t.loc["pretraining_lasso", "eps2"]) / full - 1.0,
+            "regret_target_lasso": float(t.loc["target_lasso", "eps2"]) / full - 1.0,
+            "kappa_full": float(t.loc["full", "kappa"]),
+            "dlam_full": float(t.loc["full", "dlam"]),
+        })
+    return pd.DataFrame(rows)
 
 
-_strategy_task.cache_version = 1
+def _parity_table(cfg: TransLassoConfig) -> pd.DataFrame:
+    """Figure 1: theory vs simulation over the acceptance settings (one sweep)."""
+    settings = acceptance_settings()
+    if cfg.parity_settings is not None:
+        by = {s.name: s for s in settings}
+        settings = [by[n] for n in cfg.parity_settings]
+    return compare_settings(settings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
+                            **_runner_kw(cfg))
 
+
+def _marker_table(cfg: TransLassoConfig, strat: pd.DataFrame) -> pd.DataFrame:
+    """Figure 3 markers: finite-N fits at the theory-optimal hyperparameters (paired)."""
+    msettings = _marker_settings(cfg, strat)
+    if not msettings:
+        return pd.DataFrame()
+    mk = compare_settings(msettings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
+                          observables=("mse2", "mse1", "density2"), paired=True,
+                          **_runner_kw(cfg))
+    markers = mk[mk["observable"] == "mse2"].reset_index(drop=True)
+    markers.attrs = dict(mk.attrs)
+    return markers
+
+
+def _fss_table(cfg: TransLassoConfig) -> pd.DataFrame:
+    """Figure 4: finite-size extrapolation of the simulations against the theory."""
+    s = cfg.fss_setting()
+    return finite_size_scaling(s.scenario, s.hyper, cfg.fss_Ns, cfg.fss_seeds, cfg.solver,
+                               tol=cfg.tol, observables=_FSS_OBS, **_runner_kw(cfg))
+
+
+def compute_tables(cfg: TransLassoConfig) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Every table of the experiment (all sweeps through :func:`validation.runner.run_grid`).
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        ``parity``, ``landscape``, ``landscape_strategies``, ``strategies``, ``markers``,
+        ``finite_size``, ``finite_size_points``, ``regret``, ``runs``.
+    info : dict
+        ``timings`` (s per part) and ``fits_computed_cached`` (per simulation sweep).
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name):
+        nonlocal t0
+        timings[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+
+    parity = _parity_table(cfg)
+    lap("parity_s")
+    land, land_st = _landscape(cfg)
+    lap("landscape_s")
+    strat = _strategy_sweeps(cfg)
+    lap("strategy_tables_s")
+    markers = _marker_table(cfg, strat)
+    lap("markers_s")
+    fss = _fss_table(cfg)
+    lap("finite_size_s")
+    sims = {"parity": parity, "markers": markers, "finite_size": fss}
+    runs = [df.attrs["runs"].assign(figure=name) for name, df in sims.items() if df.attrs]
+    counts = {name: (df.attrs["n_computed"], df.attrs["n_cached"])
+              for name, df in sims.items() if df.attrs}
+    fss_points = fss.attrs["points"]
+    for df in sims.values():
+        df.attrs = {}
+    tables = {
+        "parity": parity, "landscape": land, "landscape_strategies": land_st,
+        "strategies": strat[strat["panel"] != "regret"].reset_index(drop=True),
+        "markers": markers, "finite_size": fss, "finite_size_points": fss_points,
+        "regret": _regret_table(strat), "runs": pd.concat(runs, ignore_index=True),
+    }
+    return tables, {"timings": timings, "fits_computed_cached": counts}
+
+
+# ------------------------------------------------------------------------------------------
+# figures
+# ------------------------------------------------------------------------------------------
 
 def _frac_index(values, grid) -> np.ndarray:
     """Position of values on a grid drawn at integer indices (linear between nodes)."""
@@ -380,10 +533,7 @@ def _frac_index(values, grid) -> np.ndarray:
 
 
 def _plot_landscape(land: pd.DataFrame, strat: pd.DataFrame, cfg: TransLassoConfig):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     kg = np.asarray(cfg.kappa_grid)
     dg = np.asarray(cfg.dlam_grid)
@@ -420,13 +570,13 @@ def _plot_landscape(land: pd.DataFrame, strat: pd.DataFrame, cfg: TransLassoConf
                     label=f"{STRATEGY_LABELS[s]}: {100 * float(st.loc[s, 'regret']):.1f}%"
                           f"{note}")
         ax.set_xticks(np.arange(len(kg)))
-        ax.set_xticklabels([f"{v:g}" for v in kg], fontsize=7)
+        ax.set_xticklabels([fmt(v) for v in kg], fontsize=7)
         ax.set_yticks(np.arange(len(dg)))
-        ax.set_yticklabels([f"{v:g}" for v in dg], fontsize=7)
+        ax.set_yticklabels([fmt(v) for v in dg], fontsize=7)
         ax.set_xlabel(r"$\kappa$ (vector transfer)")
         ax.set_ylabel(r"$\Delta\lambda$ (support transfer)")
         pc, pu, c = cfg.scenario_A if label == "A" else cfg.scenario_B
-        ax.set_title(f"scenario {label}: common {pc:g} (corr {c:g}), unique {pu:g}; "
+        ax.set_title(f"scenario {label}: common {fmt(pc)} (corr {fmt(c)}), unique {fmt(pu)}; "
                      f"$\\lambda_1$={float(sub['lam1'].iloc[0]):.3g}", fontsize=9)
         ax.legend(fontsize=7, loc="upper left" if label == "A" else "upper right",
                   framealpha=0.8, title="optimum: regret", title_fontsize=7)
@@ -436,57 +586,8 @@ def _plot_landscape(land: pd.DataFrame, strat: pd.DataFrame, cfg: TransLassoConf
     return fig
 
 
-# ------------------------------------------------------------------------------------------
-# figures 3 and 5: strategies over scenario families (theory) + simulation markers
-# ------------------------------------------------------------------------------------------
-
-
-def _strategy_sweeps(cfg: TransLassoConfig) -> pd.DataFrame:
-    params = []
-    for a0 in cfg.alpha0_grid:
-        params.append({"panel": "alpha0", "x": float(a0), "corr": cfg.corr,
-                       "scenario": cfg.scenario(alpha0=a0).to_dict()})
-    for f in cfg.fraction_grid:
-        params.append({"panel": "fraction", "x": float(f), "corr": cfg.corr,
-                       "scenario": cfg.fraction_scenario(f).to_dict()})
-    for f in cfg.regret_fraction_grid:
-        for c in cfg.regret_corr_grid:
-            params.append({"panel": "regret", "x": float(f), "corr": float(c),
-                           "scenario": cfg.fraction_scenario(f, corr=c).to_dict()})
-    df = run_grid(_strategy_sweep_task, [{**p, "lam1_rule": cfg.lam1_rule, "n_grid": cfg.n_grid}
-                                         for p in params],
-                  desc="strategy tables (theory)", **_runner_kw(cfg))
-    return df.drop(columns=["scenario", "n_grid"]).reset_index(drop=True)
-
-
-def _strategy_sweep_task(panel: str, x: float, corr: float, scenario: dict, lam1_rule: str,
-                         n_grid: int) -> list[dict]:
-    return strategy_point(scenario, lam1_rule, n_grid)
-
-
-_strategy_sweep_task.cache_version = 1
-
-
-def _marker_settings(cfg: TransLassoConfig, strat: pd.DataFrame) -> list[Setting]:
-    out = []
-    for panel, xs in (("alpha0", cfg.marker_alpha0), ("fraction", cfg.marker_fraction)):
-        for x in xs:
-            sc = cfg.scenario(alpha0=x) if panel == "alpha0" else cfg.fraction_scenario(x)
-            rows = strat[(strat["panel"] == panel) & np.isclose(strat["x"], x)]
-            for _, r in rows.iterrows():
-                hy = replica.TransLassoHyper(lam1=r["lam1"], lam2=r["lam2"], kappa=r["kappa"],
-                                             dlam=r["dlam"])
-                out.append(Setting(f"{panel}={x:g}/{r['strategy']}", sc, hy,
-                                   {"panel": panel, "x": float(x),
-                                    "strategy": r["strategy"]}))
-    return out
-
-
 def _plot_strategies(strat: pd.DataFrame, markers: pd.DataFrame, cfg: TransLassoConfig):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     sig2 = cfg.sigmas[0] ** 2
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
@@ -510,11 +611,11 @@ def _plot_strategies(strat: pd.DataFrame, markers: pd.DataFrame, cfg: TransLasso
         if panel == "alpha0":
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_title(f"common {cfg.pi_common:g} (corr {cfg.corr:g}), unique "
-                         f"{cfg.pi_unique:g}; $\\alpha_1$ = {cfg.alphas[1]:g}", fontsize=9)
+            ax.set_title(f"common {fmt(cfg.pi_common)} (corr {fmt(cfg.corr)}), unique "
+                         f"{fmt(cfg.pi_unique)}; $\\alpha_1$ = {fmt(cfg.alphas[1])}", fontsize=9)
         else:
-            ax.set_title(f"target support {cfg.support:g} (corr {cfg.corr:g}); "
-                         f"$\\alpha$ = {cfg.alphas}", fontsize=9)
+            ax.set_title(f"target support {fmt(cfg.support)} (corr {fmt(cfg.corr)}); "
+                         f"$\\alpha$ = {fmt(cfg.alphas)}", fontsize=9)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(plt.Line2D([], [], marker="o", ls="", color="k", mfc="none"))
@@ -526,33 +627,8 @@ def _plot_strategies(strat: pd.DataFrame, markers: pd.DataFrame, cfg: TransLasso
     return fig
 
 
-def _regret_table(strat: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    sub = strat[strat["panel"] == "regret"]
-    for (x, c), g in sub.groupby(["x", "corr"], sort=True):
-        t = g.set_index("strategy")
-        full = float(t.loc["full", "eps2"])
-        best = "dlam0" if t.loc["dlam0", "eps2"] <= t.loc["kappa0", "eps2"] else "kappa0"
-        rows.append({
-            "shared_fraction": x, "corr": c, "lam1": float(t.loc["full", "lam1"]),
-            "eps2_full": full, "best_restricted": best,
-            "regret_best": float(t.loc[best, "eps2"]) / full - 1.0,
-            "regret_dlam0": float(t.loc["dlam0", "eps2"]) / full - 1.0,
-            "regret_kappa0": float(t.loc["kappa0", "eps2"]) / full - 1.0,
-            "regret_trans_lasso": float(t.loc["trans_lasso", "eps2"]) / full - 1.0,
-            "regret_pretraining_lasso": float(t.loc["pretraining_lasso", "eps2"]) / full - 1.0,
-            "regret_target_lasso": float(t.loc["target_lasso", "eps2"]) / full - 1.0,
-            "kappa_full": float(t.loc["full", "kappa"]),
-            "dlam_full": float(t.loc["full", "dlam"]),
-        })
-    return pd.DataFrame(rows)
-
-
 def _plot_regret(reg: pd.DataFrame, cfg: TransLassoConfig):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fr = sorted(reg["shared_fraction"].unique())
     cr = sorted(reg["corr"].unique())
@@ -576,34 +652,22 @@ def _plot_regret(reg: pd.DataFrame, cfg: TransLassoConfig):
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7,
                         color="w" if M[i, j] > 0.5 * vmax else "k")
         ax.set_xticks(range(len(fr)))
-        ax.set_xticklabels([f"{v:g}" for v in fr])
+        ax.set_xticklabels([fmt(v) for v in fr])
         ax.set_yticks(range(len(cr)))
-        ax.set_yticklabels([f"{v:g}" for v in cr])
+        ax.set_yticklabels([fmt(v) for v in cr])
         ax.set_xlabel("shared fraction of target support", fontsize=9)
         if ax is axes[0]:
             ax.set_ylabel("correlation of the shared values")
         ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=axes, label="regret vs full search (%)", shrink=0.8)
     fig.suptitle(f"Regret (%) of restricted strategies against the full (λ2, κ, Δλ) search; "
-                 f"α = {cfg.alphas}, σ = {cfg.sigmas[0]:g}, target support {cfg.support:g}",
-                 fontsize=11)
+                 f"α = {fmt(cfg.alphas)}, σ = {fmt(cfg.sigmas[0])}, "
+                 f"target support {fmt(cfg.support)}", fontsize=11)
     return fig
 
 
-# ------------------------------------------------------------------------------------------
-# figure 4: finite-size scaling
-# ------------------------------------------------------------------------------------------
-
-_FSS_OBS = ("mse2", "Q2", "m2", "R", "density2", "mse1")
-
-
-def _plot_fss(fss: pd.DataFrame, cfg: TransLassoConfig):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pts = fss.attrs["points"]
+def _plot_fss(fss: pd.DataFrame, pts: pd.DataFrame, cfg: TransLassoConfig):
+    plt = pyplot()
     obs = [o for o in _FSS_OBS if o in set(fss["observable"])]
     ncol = 3
     nrow = math.ceil(len(obs) / ncol)
@@ -630,16 +694,31 @@ def _plot_fss(fss: pd.DataFrame, cfg: TransLassoConfig):
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7)
     s = cfg.fss_setting()
-    fig.suptitle(f"Finite-size scaling, setting {s.name}: {s.hyper}; N = {list(cfg.fss_Ns)}, "
-                 f"{len(cfg.fss_seeds)} seeds", fontsize=10)
+    fig.suptitle(f"Finite-size scaling, setting {s.name}: {param_text(s.hyper, labels=True)}; "
+                 f"N = {list(cfg.fss_Ns)}, {len(cfg.fss_seeds)} seeds", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def make_figures(tables: dict[str, pd.DataFrame], cfg: TransLassoConfig) -> dict:
+    """The five figures from the tables of :func:`compute_tables`."""
+    n_settings = tables["parity"]["setting"].nunique()
+    return {
+        "fig1_parity": plot_parity(tables["parity"], title=(
+            f"Replica theory vs simulation, N = {cfg.N}, {len(cfg.seeds)} seeds, "
+            f"{n_settings} settings")),
+        "fig2_landscape": _plot_landscape(tables["landscape"], tables["landscape_strategies"],
+                                          cfg),
+        "fig3_strategies": _plot_strategies(tables["strategies"], tables["markers"], cfg),
+        "fig4_finite_size": _plot_fss(tables["finite_size"], tables["finite_size_points"],
+                                      cfg),
+        "fig5_regret": _plot_regret(tables["regret"], cfg),
+    }
 
 
 # ------------------------------------------------------------------------------------------
 # entry point
 # ------------------------------------------------------------------------------------------
-
 
 def run(cfg: TransLassoConfig | None = None, out_dir=None) -> dict[str, pd.DataFrame]:
     """Run all five figures, write the outputs into ``out_dir``, return the tables.
@@ -652,82 +731,19 @@ def run(cfg: TransLassoConfig | None = None, out_dir=None) -> dict[str, pd.DataF
     """
     cfg = TransLassoConfig() if cfg is None else cfg
     out = make_output_dir(out_dir, EXPERIMENT_NAME)
-    timings: dict[str, float] = {}
-    t_all = time.perf_counter()
-    counts: dict[str, tuple] = {}
-
-    # 1. parity
     t0 = time.perf_counter()
-    all_s = acceptance_settings()
-    if cfg.parity_settings is not None:
-        by = {s.name: s for s in all_s}
-        all_s = [by[n] for n in cfg.parity_settings]
-    parity = compare_settings(all_s, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
-                              **_runner_kw(cfg))
-    runs = [parity.attrs["runs"].assign(figure="parity")]
-    counts["parity"] = (parity.attrs["n_computed"], parity.attrs["n_cached"])
-    fig1 = plot_parity(parity, title=f"Replica theory vs simulation, N = {cfg.N}, "
-                                     f"{len(cfg.seeds)} seeds, {len(all_s)} settings")
-    timings["fig1_parity_s"] = time.perf_counter() - t0
-
-    # 2. landscape
-    t0 = time.perf_counter()
-    land, land_st = _landscape(cfg)
-    fig2 = _plot_landscape(land, land_st, cfg)
-    timings["fig2_landscape_s"] = time.perf_counter() - t0
-
-    # 3 + 5. strategy tables (theory) and simulation markers
-    t0 = time.perf_counter()
-    strat = _strategy_sweeps(cfg)
-    timings["strategy_tables_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    msettings = _marker_settings(cfg, strat)
-    markers = pd.DataFrame()
-    if msettings:
-        mk = compare_settings(msettings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
-                              observables=("mse2", "mse1", "density2"), paired=True,
-                              **_runner_kw(cfg))
-        runs.append(mk.attrs["runs"].assign(figure="strategies"))
-        counts["markers"] = (mk.attrs["n_computed"], mk.attrs["n_cached"])
-        markers = mk[mk["observable"] == "mse2"].reset_index(drop=True)
-        markers.attrs = {}
-    fig3 = _plot_strategies(strat, markers, cfg)
-    timings["fig3_markers_s"] = time.perf_counter() - t0
-    regret = _regret_table(strat)
-    fig5 = _plot_regret(regret, cfg)
-
-    # 4. finite-size scaling
-    t0 = time.perf_counter()
-    s = cfg.fss_setting()
-    fss = finite_size_scaling(s.scenario, s.hyper, cfg.fss_Ns, cfg.fss_seeds, cfg.solver,
-                              tol=cfg.tol, observables=_FSS_OBS, **_runner_kw(cfg))
-    runs.append(fss.attrs["runs"].assign(figure="finite_size"))
-    counts["finite_size"] = (fss.attrs["n_computed"], fss.attrs["n_cached"])
-    fig4 = _plot_fss(fss, cfg)
-    fss_points = fss.attrs["points"]
-    timings["fig4_finite_size_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - t_all
-
-    for df in (parity, fss):
-        df.attrs = {}
-    tables = {
-        "parity": parity, "landscape": land, "landscape_strategies": land_st,
-        "strategies": strat[strat["panel"] != "regret"].reset_index(drop=True),
-        "markers": markers, "finite_size": fss, "finite_size_points": fss_points,
-        "regret": regret, "runs": pd.concat(runs, ignore_index=True),
-    }
-    figures = {"fig1_parity": fig1, "fig2_landscape": fig2, "fig3_strategies": fig3,
-               "fig4_finite_size": fig4, "fig5_regret": fig5}
+    tables, info = compute_tables(cfg)
+    figures = make_figures(tables, cfg)
+    info["timings"]["total_s"] = time.perf_counter() - t0
     save_results(out, tables, cfg, figures=figures,
-                 extra={"experiment": EXPERIMENT_NAME, "timings": timings,
-                        "fits_computed_cached": counts,
+                 extra={"experiment": EXPERIMENT_NAME, **info,
                         "conventions": {
                             "eps2": "target prediction error, noise sigma_0^2 included",
                             "mse2": "||kappa x1 + x2 - r0||^2 / N = eps2 - sigma_0^2",
                             "regret": "eps2(strategy) / eps2(full search) - 1",
                             "lam1": f"choose_lam1(rule={cfg.lam1_rule!r}) per scenario",
                         }})
-    _print_summary(tables, timings, out)
+    _print_summary(tables, info["timings"], out)
     return tables
 
 

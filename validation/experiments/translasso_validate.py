@@ -5,8 +5,10 @@ non-zero-mean Gaussian-mixture priors, point-mass priors (coefficients in {0, +-
 {0, 1}), and every special case of the algorithm: Trans-Lasso (kappa = 1, dlam = 0),
 Pretraining Lasso (kappa = 1 - a, dlam = lam2 (1/a - 1)), kappa = 0 (support transfer only),
 dlam = 0 (vector transfer only), the target-only Lasso (kappa = dlam = 0) and the general case.
-Each is simulated at ``N`` = 2000 with 10 seeds (the spec section 3.8 protocol: coordinate
-descent to a relative duality gap of 1e-12, so the stage-1 support is exact) and compared with
+Each is simulated at ``N`` = 2000 with 10 seeds (the protocol of
+``docs/translasso_theory.md``, section 10: coordinate descent to a relative duality gap of 1e-12,
+so the
+stage-1 support is exact) and compared with
 :func:`replica.solve_trans_lasso` by :func:`validation.compare.compare_settings`.
 
 Primary pass criterion (column ``passed``; plain seed means, nothing else): for every setting
@@ -27,10 +29,12 @@ relative standard error is well below 1.5%; it is set by the seed-to-seed scatte
 ``mse2`` at N = 2000 (2.5-8% per seed). The first thirteen settings (target sample ratio
 alpha_0 = 4, dense-ish priors, dlam <= 0.5) were chosen for small standard errors (pilot
 seeds 100-131: 0.5-1.5% for 10 seeds), but there the stage-2 cross-susceptibility chi12 and
-its support-flip term hardly matter: removing the flip term (the spec 3.8 "no-jump"
+its support-flip term hardly matter: removing the flip term (the "no-jump"
 ablation, which simulations reject) changes theory ``mse2`` by < 1%, inside the 3% gate. So
-the table could not detect that wrong theory. Four settings of the spec 3.8 family (prior
-P1: sparse, unit-variance classes, sigma = 0.5, alphas (2, 1) and (1, 2), dlam 0.3-2,
+the table could not detect that wrong theory. Four settings of the
+P1 family of :meth:`TransLassoConfig.fss_setting` (prior P1: sparse, unit-variance classes, sigma
+= 0.5, alphas
+(2, 1) and (1, 2), dlam 0.3-2,
 kappa 0, 0.5, 0.7, 1) were added where chi12 and the flip term change ``mse2`` by 4-19% and
 ``Q2`` by 4-48% (table in :func:`acceptance_settings`); the pilot simulations (seeds
 100-109, never the acceptance seeds 0-9) reject the ablated theories there with |z| of 3-34,
@@ -56,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 
@@ -65,6 +70,7 @@ import pandas as pd
 import replica
 from validation.compare import OBSERVABLES, Setting, compare_settings
 from validation.outputs import make_output_dir, save_results
+from validation.plotting import pyplot
 
 __all__ = [
     "EXPERIMENT_NAME",
@@ -74,17 +80,21 @@ __all__ = [
     "as_seeds",
     "acceptance_summary",
     "plot_parity",
+    "compute_tables",
+    "make_figures",
     "run",
 ]
 
 EXPERIMENT_NAME = "translasso-validate"
+# measured running time (s) of the presets on 2 shared cores; the CLI scales it with --seeds
+RUNTIME_S = {"quick": 25.0, "full": 180.0}
 
 #: Observables whose plain z-score enters the pass flag (``mse2`` also has the 3% gate).
 GATED = ("mse2", "Q2", "R")
 
 
 # ------------------------------------------------------------------------------------------
-# priors and settings
+# config: priors, the seventeen settings, the config dataclass
 # ------------------------------------------------------------------------------------------
 
 
@@ -108,32 +118,26 @@ def _pt(lam1: float, lam2: float, a: float) -> replica.TransLassoHyper:
                                    dlam=lam2 * (1.0 / a - 1.0))
 
 
-def acceptance_settings() -> list[Setting]:
-    """The seventeen settings of the acceptance table (see the module docstring).
+def _setting(name, scenario, hyper, prior, case) -> Setting:
+    return Setting(name, scenario, hyper,
+                   {"K": scenario.n_datasets, "prior": prior, "case": case})
 
-    Tags: ``K``, ``prior`` (``bg0`` zero-mean Bernoulli-Gaussian, ``gm+`` non-zero-mean
-    Gaussian mixture, ``pm+-`` point masses at 0 and +-1, ``pm+`` point masses at 0 and 1) and
-    ``case`` (``trans_lasso``, ``pretraining_lasso``, ``kappa0``, ``dlam0``, ``target_lasso``,
-    ``general``).
-    """
+
+def _settings_k2() -> list[Setting]:
+    """Ten K = 2 settings: Bernoulli-Gaussian, shifted mixture and point-mass priors."""
     H = replica.TransLassoHyper
     out: list[Setting] = []
-
-    def add(name, scenario, hyper, prior, case):
-        out.append(Setting(name, scenario, hyper,
-                           {"K": scenario.n_datasets, "prior": prior, "case": case}))
-
     # K = 2, zero-mean Bernoulli-Gaussian: common 0.3 (corr 0.8), unique 0.1 each
     bg = replica.support_prior(0.3, [0.1, 0.1], corr=0.8)
     s_bg = replica.TransferScenario((4.0, 3.0), (0.5, 0.5), bg)
-    add("K2-bg0-trans", s_bg, H(0.8, 0.3, 1.0, 0.0), "bg0", "trans_lasso")
-    add("K2-bg0-pretrain", s_bg, _pt(0.8, 0.3, 0.5), "bg0", "pretraining_lasso")
-    add("K2-bg0-kappa0", s_bg, H(0.8, 0.3, 0.0, 0.3), "bg0", "kappa0")
-    add("K2-bg0-dlam0", s_bg, H(0.8, 0.3, 0.6, 0.0), "bg0", "dlam0")
-    add("K2-bg0-target", s_bg, H(0.8, 0.3, 0.0, 0.0), "bg0", "target_lasso")
-    add("K2-bg0-general", s_bg, H(0.8, 0.3, 0.5, 0.5), "bg0", "general")
+    out.append(_setting("K2-bg0-trans", s_bg, H(0.8, 0.3, 1.0, 0.0), "bg0", "trans_lasso"))
+    out.append(_setting("K2-bg0-pretrain", s_bg, _pt(0.8, 0.3, 0.5), "bg0", "pretraining_lasso"))
+    out.append(_setting("K2-bg0-kappa0", s_bg, H(0.8, 0.3, 0.0, 0.3), "bg0", "kappa0"))
+    out.append(_setting("K2-bg0-dlam0", s_bg, H(0.8, 0.3, 0.6, 0.0), "bg0", "dlam0"))
+    out.append(_setting("K2-bg0-target", s_bg, H(0.8, 0.3, 0.0, 0.0), "bg0", "target_lasso"))
+    out.append(_setting("K2-bg0-general", s_bg, H(0.8, 0.3, 0.5, 0.5), "bg0", "general"))
 
-    # K = 2, non-zero-mean Gaussian mixture (shifted common values, spec 3.8 family)
+    # K = 2, non-zero-mean Gaussian mixture (shifted common values)
     gm = _mixture([
         (0.30, [1.0, 0.6], [[0.1, 0.05], [0.05, 0.1]]),
         (0.10, [1.0, 0.0], [[0.1, 0.0], [0.0, 0.0]]),
@@ -141,8 +145,8 @@ def acceptance_settings() -> list[Setting]:
         (0.50, [0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]]),
     ])
     s_gm = replica.TransferScenario((4.0, 3.0), (0.4, 0.4), gm)
-    add("K2-gm+-kappa0", s_gm, H(0.8, 0.2, 0.0, 0.3), "gm+", "kappa0")
-    add("K2-gm+-general", s_gm, H(0.8, 0.15, 0.6, 0.4), "gm+", "general")
+    out.append(_setting("K2-gm+-kappa0", s_gm, H(0.8, 0.2, 0.0, 0.3), "gm+", "kappa0"))
+    out.append(_setting("K2-gm+-general", s_gm, H(0.8, 0.15, 0.6, 0.4), "gm+", "general"))
 
     # K = 2, point masses at 0 and +-1 (symmetric) and at 0 and 1 (non-zero mean)
     pm = _point_masses([
@@ -150,15 +154,21 @@ def acceptance_settings() -> list[Setting]:
         (0.05, [0, 1]), (0.05, [0, -1]), (0.50, [0, 0]),
     ])
     s_pm = replica.TransferScenario((4.0, 3.0), (0.5, 0.5), pm)
-    add("K2-pm+--trans", s_pm, H(0.8, 0.3, 1.0, 0.0), "pm+-", "trans_lasso")
+    out.append(_setting("K2-pm+--trans", s_pm, H(0.8, 0.3, 1.0, 0.0), "pm+-", "trans_lasso"))
     pp = _point_masses([(0.3, [1, 1]), (0.1, [1, 0]), (0.1, [0, 1]), (0.5, [0, 0])])
     s_pp = replica.TransferScenario((4.0, 3.0), (0.5, 0.5), pp)
-    add("K2-pm+-general", s_pp, H(0.8, 0.3, 0.5, 0.2), "pm+", "general")
+    out.append(_setting("K2-pm+-general", s_pp, H(0.8, 0.3, 0.5, 0.2), "pm+", "general"))
+    return out
 
+
+def _settings_k3() -> list[Setting]:
+    """Three K = 3 settings: Bernoulli-Gaussian, shifted mixture and point-mass priors."""
+    H = replica.TransLassoHyper
+    out: list[Setting] = []
     # K = 3: zero-mean Bernoulli-Gaussian, non-zero-mean mixture, point masses
     bg3 = replica.support_prior(0.3, [0.08, 0.08, 0.08], corr=0.7)
     s_bg3 = replica.TransferScenario((4.0, 2.0, 2.0), (0.5, 0.5, 0.5), bg3)
-    add("K3-bg0-general", s_bg3, H(1.0, 0.3, 0.5, 0.2), "bg0", "general")
+    out.append(_setting("K3-bg0-general", s_bg3, H(1.0, 0.3, 0.5, 0.2), "bg0", "general"))
     gm3 = _mixture([
         (0.30, [0.8, 0.8, 0.5], 0.1 * (0.5 * np.eye(3) + 0.5)),
         (0.10, [1.0, 0.0, 0.0], np.diag([0.1, 0.0, 0.0])),
@@ -166,18 +176,25 @@ def acceptance_settings() -> list[Setting]:
         (0.50, [0.0, 0.0, 0.0], np.zeros((3, 3))),
     ])
     s_gm3 = replica.TransferScenario((4.0, 2.0, 2.0), (0.4, 0.4, 0.4), gm3)
-    add("K3-gm+-pretrain", s_gm3, _pt(1.0, 0.2, 0.6), "gm+", "pretraining_lasso")
+    out.append(_setting("K3-gm+-pretrain", s_gm3, _pt(1.0, 0.2, 0.6), "gm+", "pretraining_lasso"))
     pm3 = _point_masses([
         (0.15, [1, 1, 1]), (0.15, [-1, -1, -1]), (0.05, [1, 0, 0]), (0.05, [-1, 0, 0]),
         (0.05, [0, 1, -1]), (0.05, [0, -1, 1]), (0.50, [0, 0, 0]),
     ])
     s_pm3 = replica.TransferScenario((4.0, 2.0, 2.0), (0.5, 0.5, 0.5), pm3)
-    add("K3-pm+--dlam0", s_pm3, H(1.0, 0.3, 0.8, 0.0), "pm+-", "dlam0")
+    out.append(_setting("K3-pm+--dlam0", s_pm3, H(1.0, 0.3, 0.8, 0.0), "pm+-", "dlam0"))
+    return out
 
-    # Probes of the stage-2 cross-susceptibility (spec section 3.8, prior P1, sigma = 0.5).
+
+def _settings_p1_probes() -> list[Setting]:
+    """Four settings where chi12 and its support-flip term matter (see the comment below)."""
+    H = replica.TransLassoHyper
+    out: list[Setting] = []
+    # Probes of the stage-2 cross-susceptibility (four-class prior P1, sigma = 0.5).
     # In the settings above chi12 and its support-flip term barely matter (removing the flip
-    # term moves mse2 by < 1%). Here they do. Theory with one ingredient removed (the spec 3.8
-    # ablations; tests/validation/test_translasso_experiments.py rebuilds them), relative change,
+    # term moves mse2 by < 1%). Here they do. Theory with one ingredient removed
+    # (ablations; tests/validation/test_translasso_experiments.py
+    # rebuilds them), relative change,
     # and the pilot z of the simulation against the ablated value (seeds 100-109, N = 2000):
     #   name                  flip term removed ("no-jump")     chi12 == 0
     #   K2-P1-flip-kappa0     mse2 +6.3% (z -5.9), Q2 +4.1%       same (kappa = 0)
@@ -192,16 +209,28 @@ def acceptance_settings() -> list[Setting]:
     ])
     s_p1_21 = replica.TransferScenario((2.0, 1.0), (0.5, 0.5), p1)
     s_p1_12 = replica.TransferScenario((1.0, 2.0), (0.5, 0.5), p1)
-    add("K2-P1-flip-kappa0", s_p1_21, H(0.2, 0.1, 0.0, 2.0), "bg0", "kappa0")
-    add("K2-P1-flip-general", s_p1_12, H(0.3, 0.2, 0.5, 0.5), "bg0", "general")
-    add("K2-P1-chi12-general", s_p1_21, H(0.2, 0.1, 0.7, 0.3), "bg0", "general")
-    add("K2-P1-chi12-trans", s_p1_21, H(0.2, 0.1, 1.0, 0.0), "bg0", "trans_lasso")
+    out.append(_setting("K2-P1-flip-kappa0", s_p1_21, H(0.2, 0.1, 0.0, 2.0), "bg0", "kappa0"))
+    out.append(_setting("K2-P1-flip-general", s_p1_12, H(0.3, 0.2, 0.5, 0.5), "bg0", "general"))
+    out.append(_setting("K2-P1-chi12-general", s_p1_21, H(0.2, 0.1, 0.7, 0.3), "bg0", "general"))
+    out.append(_setting("K2-P1-chi12-trans", s_p1_21, H(0.2, 0.1, 1.0, 0.0), "bg0", "trans_lasso"))
     return out
 
 
-# ------------------------------------------------------------------------------------------
-# config
-# ------------------------------------------------------------------------------------------
+def acceptance_settings() -> list[Setting]:
+    """The seventeen settings of the acceptance table (see the module docstring).
+
+    Tags: ``K``, ``prior`` (``bg0`` zero-mean Bernoulli-Gaussian, ``gm+`` non-zero-mean
+    Gaussian mixture, ``pm+-`` point masses at 0 and +-1, ``pm+`` point masses at 0 and 1) and
+    ``case`` (``trans_lasso``, ``pretraining_lasso``, ``kappa0``, ``dlam0``, ``target_lasso``,
+    ``general``).
+    """
+    return _settings_k2() + _settings_k3() + _settings_p1_probes()
+
+
+def _real(v) -> bool:
+    """True for a real number (not a bool, not NaN)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
+        and not math.isnan(v)
 
 
 def as_seeds(value, name: str = "seeds") -> tuple:
@@ -216,7 +245,6 @@ def as_seeds(value, name: str = "seeds") -> tuple:
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"{name} = {value!r}: need at least two distinct seeds")
     return seeds
-
 
 
 @dataclass(frozen=True)
@@ -269,12 +297,12 @@ class TransLassoValidateConfig:
             object.__setattr__(self, "settings", names)
         if self.solver not in ("fast", "cvxpy"):
             raise ValueError(f"solver = {self.solver!r}: must be 'fast' or 'cvxpy'")
-        if not 0 < self.tol < 1e-4:
-            raise ValueError(f"tol = {self.tol}: must be in (0, 1e-4)")
-        if not self.z_max > 0:
-            raise ValueError(f"z_max = {self.z_max}: must be positive")
-        if not self.rel_max > 0:
-            raise ValueError(f"rel_max = {self.rel_max}: must be positive")
+        if not _real(self.tol) or not 0 < self.tol < 1e-4:
+            raise ValueError(f"tol = {self.tol!r}: must be in (0, 1e-4)")
+        for name in ("z_max", "rel_max"):
+            v = getattr(self, name)
+            if not _real(v) or not 0 < v < math.inf:
+                raise ValueError(f"{name} = {v!r}: must be a positive finite number")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
 
@@ -302,7 +330,8 @@ class TransLassoValidateConfig:
 
 
 # ------------------------------------------------------------------------------------------
-# tables and figure
+# tables (the fits are tasks of validation.compare.simulate_trans_lasso, run by the sweep
+# runner inside compare_settings)
 # ------------------------------------------------------------------------------------------
 
 
@@ -357,13 +386,50 @@ def _settings_table(settings: list[Setting]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def compute_tables(cfg: TransLassoValidateConfig) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The acceptance sweep (one :func:`validation.runner.run_grid` call) and its tables.
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        ``acceptance`` (setting x observable), ``summary`` (one row per setting with the
+        pass flags, :func:`acceptance_summary`), ``settings``, ``runs``.
+    info : dict
+        Timings, cache counts and the pass counts (stored in ``config.json``).
+    """
+    settings = cfg.selected()
+    t0 = time.perf_counter()
+    table = compare_settings(settings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
+                             n_jobs=cfg.n_jobs, scheduler=cfg.scheduler,
+                             cache_dir=cfg.cache_dir, observables=OBSERVABLES)
+    elapsed = time.perf_counter() - t0
+    runs = table.attrs["runs"]
+    summary = acceptance_summary(table, cfg.z_max, cfg.rel_max)
+    acc = table.copy()
+    acc.attrs = {}
+    tables = {"acceptance": acc, "summary": summary, "settings": _settings_table(settings),
+              "runs": runs}
+    info = {"timings": {"sweep_s": elapsed},
+            "n_computed": table.attrs.get("n_computed"),
+            "n_cached": table.attrs.get("n_cached"),
+            "criterion": f"plain seed means: |z| <= {cfg.z_max} for {', '.join(GATED)}; "
+                         f"|rel_error| <= {cfg.rel_max} for mse2; all fits converged",
+            "n_passed": int(summary["passed"].sum()), "n_settings": len(settings),
+            "all_passed": bool(summary["passed"].all()),
+            "converged_fraction": float(runs["converged"].mean()),
+            "diagnostic_n_passed_adj": int(summary["passed_adj"].sum())}
+    return tables, info
+
+
+# ------------------------------------------------------------------------------------------
+# figures
+# ------------------------------------------------------------------------------------------
+
+
 def plot_parity(table: pd.DataFrame, title: str | None = None):
     """Parity plot: theory (x) vs simulation mean +- 2 s.e. (y), one panel per observable
     group (errors, densities, overlaps), colours by setting."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     groups = [("errors", ("mse1", "mse2")), ("densities", ("density1", "density2")),
               ("overlaps", ("Q1", "m1", "Q2", "m2", "R"))]
@@ -401,6 +467,14 @@ def plot_parity(table: pd.DataFrame, title: str | None = None):
     return fig
 
 
+def make_figures(tables: dict[str, pd.DataFrame], cfg: TransLassoValidateConfig) -> dict:
+    """The parity figure of the acceptance table."""
+    n = len(tables["summary"])
+    return {"parity": plot_parity(tables["acceptance"], title=(
+        f"Generalized Trans-Lasso: replica theory vs simulation (N = {cfg.N}, "
+        f"{len(cfg.seeds)} seeds, {n} settings)"))}
+
+
 # ------------------------------------------------------------------------------------------
 # entry point
 # ------------------------------------------------------------------------------------------
@@ -412,55 +486,33 @@ def run(cfg: TransLassoValidateConfig | None = None, out_dir=None) -> dict[str, 
     Returns
     -------
     dict of DataFrame
-        ``acceptance`` (setting x observable), ``summary`` (one row per setting with the
-        pass flags, :func:`acceptance_summary`),
-        ``settings``, ``runs``.
+        ``acceptance``, ``summary``, ``settings``, ``runs`` (see :func:`compute_tables`).
     """
     cfg = TransLassoValidateConfig() if cfg is None else cfg
     out = make_output_dir(out_dir, EXPERIMENT_NAME)
-    settings = cfg.selected()
-    t0 = time.perf_counter()
-    table = compare_settings(settings, cfg.N, cfg.seeds, cfg.solver, tol=cfg.tol,
-                             n_jobs=cfg.n_jobs, scheduler=cfg.scheduler,
-                             cache_dir=cfg.cache_dir, observables=OBSERVABLES)
-    elapsed = time.perf_counter() - t0
-    runs = table.attrs["runs"]
-    summary = acceptance_summary(table, cfg.z_max, cfg.rel_max)
-    acc = table.copy()
-    acc.attrs = {}
-    tables = {"acceptance": acc, "summary": summary, "settings": _settings_table(settings),
-              "runs": runs}
-    n_pass = int(summary["passed"].sum())
-    n_pass_adj = int(summary["passed_adj"].sum())
-    conv = float(runs["converged"].mean())
-    fig = plot_parity(acc, title=f"Generalized Trans-Lasso: replica theory vs simulation "
-                                 f"(N = {cfg.N}, {len(cfg.seeds)} seeds, "
-                                 f"{len(settings)} settings)")
-    save_results(out, tables, cfg, figures={"parity": fig},
-                 extra={"experiment": EXPERIMENT_NAME,
-                        "timings": {"sweep_s": elapsed},
-                        "n_computed": table.attrs.get("n_computed"),
-                        "n_cached": table.attrs.get("n_cached"),
-                        "criterion": f"plain seed means: |z| <= {cfg.z_max} for "
-                                     f"{', '.join(GATED)}; |rel_error| <= {cfg.rel_max} for "
-                                     "mse2; all fits converged",
-                        "n_passed": n_pass, "n_settings": len(settings),
-                        "all_passed": bool(summary["passed"].all()),
-                        "converged_fraction": conv,
-                        "diagnostic_n_passed_adj": n_pass_adj})
-    print(f"{EXPERIMENT_NAME}: {n_pass}/{len(settings)} settings pass at N = {cfg.N}, "
+    tables, info = compute_tables(cfg)
+    save_results(out, tables, cfg, figures=make_figures(tables, cfg),
+                 extra={"experiment": EXPERIMENT_NAME, **info})
+    _print_summary(tables["summary"], info, cfg, out)
+    return tables
+
+
+def _print_summary(summary: pd.DataFrame, info: dict, cfg: TransLassoValidateConfig,
+                   out) -> None:
+    n, n_pass = info["n_settings"], info["n_passed"]
+    print(f"{EXPERIMENT_NAME}: {n_pass}/{n} settings pass at N = {cfg.N}, "
           f"{len(cfg.seeds)} seeds (primary criterion, plain seed means: |z| <= {cfg.z_max} "
           f"for {', '.join(GATED)}, |rel. error| <= {100 * cfg.rel_max:.0f}% for mse2, all "
-          f"fits converged: {100 * conv:.0f}% converged); {elapsed:.0f} s; outputs in {out}")
+          f"fits converged: {100 * info['converged_fraction']:.0f}% converged); "
+          f"{info['timings']['sweep_s']:.0f} s; outputs in {out}")
     cols = ["setting", "theory", "empirical", "se", "z", "rel_error", "z_Q2", "z_R",
             "converged", "passed"]
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.5g}"))
     print(f"secondary diagnostics (not in the pass flag): control-variate estimator "
-          f"{n_pass_adj}/{len(settings)} pass the same gate")
+          f"{info['diagnostic_n_passed_adj']}/{n} pass the same gate")
     cols = ["setting", "empirical_adj", "se_adj", "var_ratio_adj", "z_adj", "rel_error_adj",
             "z_adj_Q2", "z_adj_R", "passed_adj", "max_abs_z_all"]
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.5g}"))
-    return tables
 
 
 if __name__ == "__main__":  # pragma: no cover
