@@ -61,6 +61,7 @@ __all__ = [
     "source_encoder",
     "population_residual",
     "predict_target_error",
+    "predict_for_encoder",
     "scratch_target_error",
     "transfer_error_table",
     "best_alpha",
@@ -257,6 +258,16 @@ def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferP
         est = tr / (n - K - 1)
     return TransferPrediction(float(alpha), K, n, s2, float(est), float(s2 + est),
                               estimation, gap)
+
+
+def predict_for_encoder(problem: LinearTransferProblem, E, n_t: int, *,
+                        estimation: str = "gaussian", intercept: bool = True
+                        ) -> TransferPrediction:
+    """Expected target test error of an OLS head on the frozen features of any encoder ``E``."""
+    E = _as_rows("encoder", E, problem.dim)
+    if E.shape[0] > problem.dim:
+        raise ValueError(f"encoder has K = {E.shape[0]} rows > D = {problem.dim}")
+    return _prediction(problem, E, math.nan, math.nan, n_t, estimation, intercept)
 
 
 def predict_target_error(problem: LinearTransferProblem, alpha: float, K: int, n_t: int, *,

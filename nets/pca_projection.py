@@ -203,7 +203,7 @@ def train_classifier(model: nn.Module, X_train, y_train, X_test, y_test, num_cla
                 loss.backward()
                 opt.step()
             sched.step()
-            last = float(loss)
+            last = float(loss.detach())
     model.eval()
     with torch.no_grad():
         pred = torch.cat([model(xte[s:s + 1024].to(dev)).argmax(1).cpu()

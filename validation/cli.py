@@ -40,10 +40,12 @@ EXPERIMENTS = {
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
+    "reconstruction-perception": ("validation.experiments.reconstruction_perception",
+                                  "ReconstructionPerceptionConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -383,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--parts", type=lambda t: tuple(v for v in t.split(",") if v),
                        default=None, help="parts of an experiment to run, e.g. mnist,imdb")
         r.add_argument("--seeds", type=int, default=None, help="number of seeds (override)")
+        r.add_argument("--device", default=None, help="torch device, e.g. cuda (default cpu)")
         r.set_defaults(func=func)
     return p
 
