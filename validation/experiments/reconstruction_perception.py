@@ -515,6 +515,8 @@ def _bridge_best(df: pd.DataFrame, alphas) -> pd.DataFrame:
                      "best_alpha_predicted": g["alpha"].iloc[ip], "grid_steps_apart": abs(ie - ip),
                      "gap_at_predicted_best": at_pred["paired_gap_to_best"],
                      "gap_se": at_pred["paired_gap_se"],
+                     "statistical_tie": bool(at_pred["paired_gap_to_best"]
+                                             <= 2 * at_pred["paired_gap_se"]),
                      "error_alpha_min": g["trained_mean"].iloc[0],
                      "error_best": g["trained_mean"].iloc[ie],
                      "reconstruction_helps": bool(g["trained_mean"].iloc[ie]
@@ -733,7 +735,8 @@ def _print_summary(tables: dict, timings: dict) -> None:
         for _, r in tables["bridge_best_alpha"].iterrows():
             print(f"  {r['dataset']:<9} n_t = {r['n_t']:>4}: best alpha trained "
                   f"{r['best_alpha_trained']:g}, predicted {r['best_alpha_predicted']:g} "
-                  f"({r['grid_steps_apart']} grid steps)")
+                  f"({r['grid_steps_apart']} grid steps"
+                  f"{'; a statistical tie' if r['statistical_tie'] else ''})")
     print(f"total {timings['total_s']:.0f} s")
 
 
