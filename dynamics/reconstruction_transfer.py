@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 
 from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
@@ -287,12 +286,15 @@ def scratch_target_error(problem: LinearTransferProblem, n_t: int, *,
 
 
 def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
-                         estimation: str = "gaussian", intercept: bool = True) -> pd.DataFrame:
+                         estimation: str = "gaussian", intercept: bool = True):
     """Tidy table of :func:`predict_target_error` over ``alphas x Ks x n_ts``.
 
     Points where the encoder is not identifiable or ``n_t`` is too small get ``status`` set to
-    the reason and NaN errors (reported, not dropped).
+    the reason and NaN errors (reported, not dropped).  Returns a ``pandas.DataFrame`` (pandas
+    is imported here only; the theory itself is numpy/scipy).
     """
+    import pandas as pd
+
     rows = []
     for K in Ks:
         for a in alphas:
@@ -319,7 +321,7 @@ def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
     return df
 
 
-def best_alpha(table: pd.DataFrame, error: str = "target_error") -> pd.DataFrame:
+def best_alpha(table, error: str = "target_error"):
     """Row of the smallest ``error`` for every ``(K, n_t)`` of a transfer table."""
     ok = table.dropna(subset=[error])
     idx = ok.groupby(["K", "n_t"])[error].idxmin()

@@ -87,7 +87,7 @@ class ReconstructionPerceptionConfig:
     proj_model: str = "resnet9"
     proj_width: int = 64
     proj_epochs: int = 50
-    proj_batch: int = 128
+    proj_batch: int = 512
     proj_fractions: int = 8
     proj_augment: bool = False
     proj_image_size: int | None = None
@@ -138,7 +138,7 @@ class ReconstructionPerceptionConfig:
         return cls(cf_lams=(0.1, 10.0), cf_epochs=400, cf_samples=400,
                    align_Ks=(1, 4, 16, 32, 64), mask_ratios=(0.0, 0.25, 0.5, 0.75),
                    patch_sizes=(1, 2, 4), sigmas=(0.5, 2.0), dyn_steps=5000, dyn_points=25,
-                   proj_width=12, proj_epochs=12, proj_fractions=4,
+                   proj_width=12, proj_epochs=12, proj_batch=128, proj_fractions=4,
                    bridge_alphas=(0.01, 0.1, 1.0, 10.0, 100.0), bridge_n_ts=(60, 200),
                    bridge_reps=200, bridge_Ks_theory=(1, 3, 5, 8), preset="quick")
 
