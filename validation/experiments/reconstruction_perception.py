@@ -379,6 +379,29 @@ def dynamics_task(init: str, cfg: dict) -> list[dict]:
     return rows
 
 
+def _dynamics_summary(dyn: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Half-learning step (theory) and label share of the top/bottom eigen-subspaces."""
+    imgs, y = _digits_images_only()
+    X = ral.alignment_preprocess(imgs, seed=cfg.seed)
+    lam, V = np.linalg.eigh(X.T @ X / len(X))
+    lam, V = lam[::-1], V[:, ::-1]
+    top = np.cumsum(lam) / lam.sum() <= 0.75
+    top[0] = True
+    Yc = ral.one_hot(y) - ral.one_hot(y).mean(0)
+    F = X @ V  # orthogonal columns: the probe energy splits over directions
+    energy = np.sum((F.T @ Yc) ** 2, 1) / np.sum(F ** 2, 0)
+    curves = _subspace_curves(dyn[dyn["init"] == "aligned"], "loss_theory")
+    rows = []
+    for name, sel in (("top", top), ("bottom", ~top)):
+        c = curves[name].to_numpy()
+        half = curves["step"].to_numpy()[np.argmax(c < 0.5)] if np.any(c < 0.5) else np.nan
+        rows.append({"subspace": name, "dims": int(sel.sum()),
+                     "variance_share": lam[sel].sum() / lam.sum(),
+                     "label_share": energy[sel].sum() / energy.sum(),
+                     "half_learned_step": half})
+    return pd.DataFrame(rows)
+
+
 def _digits_images_only():
     from validation.datasets_images import load_digits_images
 
@@ -669,6 +692,7 @@ def _run_parts(cfg) -> tuple[dict, dict, dict]:
         dyn = _grid(dynamics_task, [{"init": i, "cfg": cd} for i in ("aligned", "random")],
                     cfg, "linear AE dynamics")
         tables["dynamics"] = dyn
+        tables["dynamics_subspaces"] = _dynamics_summary(dyn, cfg)
         figs["dynamics"] = _fig_dynamics(dyn)
         timings["dynamics_s"] = time.perf_counter() - t0
     if "projection" in cfg.parts:
@@ -721,6 +745,11 @@ def _print_summary(tables: dict, timings: dict) -> None:
         print(f"alignment: Gaussian noise changes it by at most {g:.1e} %; "
               + (f"best masking p = {best['level']:.2f}, patch {best['patch_size']}: "
                  f"{best['impact_percent']:+.1f} %" if best is not None else ""))
+    if "dynamics_subspaces" in tables:
+        for _, r in tables["dynamics_subspaces"].iterrows():
+            print(f"dynamics: {r['subspace']:<6} subspace ({r['dims']} dims, "
+                  f"{100 * r['variance_share']:.0f} % variance, {100 * r['label_share']:.0f} % "
+                  f"of the label energy) half-learned at GD step {r['half_learned_step']}")
     if "projection" in tables:
         p = tables["projection"]
         print("projection: accuracy when training and testing on a PCA subspace")
@@ -733,10 +762,11 @@ def _print_summary(tables: dict, timings: dict) -> None:
         print(f"bridge: predicted vs trained target error agree (3 s.e. or 3 %) at "
               f"{int(b['agrees'].sum())}/{len(b)} points")
         for _, r in tables["bridge_best_alpha"].iterrows():
+            tie = r["statistical_tie"] and r["grid_steps_apart"] > 0
             print(f"  {r['dataset']:<9} n_t = {r['n_t']:>4}: best alpha trained "
                   f"{r['best_alpha_trained']:g}, predicted {r['best_alpha_predicted']:g} "
                   f"({r['grid_steps_apart']} grid steps"
-                  f"{'; a statistical tie' if r['statistical_tie'] else ''})")
+                  f"{'; a statistical tie' if tie else ''})")
     print(f"total {timings['total_s']:.0f} s")
 
 
