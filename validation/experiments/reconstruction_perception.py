@@ -131,6 +131,23 @@ class ReconstructionPerceptionConfig:
             raise ValueError(f"proj_model = {self.proj_model!r}: choose 'resnet9' or 'mlp'")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ValueError(f"device = {self.device!r}: choose 'cpu' or 'cuda'")
+        if str(self.device).startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError(f"device = {self.device!r}: CUDA is not available here")
+        if self.data_dir is not None:
+            from validation.datasets_images import find_image_dataset
+
+            try:
+                kind = find_image_dataset(self.data_dir)
+            except FileNotFoundError:
+                kind = "missing"
+            if kind in (None, "missing"):
+                raise ValueError(
+                    f"data_dir = {self.data_dir!r}: "
+                    + ("folder not found" if kind == "missing" else
+                       "no CIFAR-10/100 python batches or TinyImageNet folder in it"))
 
     @classmethod
     def quick(cls) -> ReconstructionPerceptionConfig:
