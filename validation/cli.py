@@ -40,10 +40,12 @@ EXPERIMENTS = {
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
+    "reconstruction-perception": ("validation.experiments.reconstruction_perception",
+                                  "ReconstructionPerceptionConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device")
 
 
 # ---- error handling (shared by every subcommand) ------------------------------------------
@@ -691,6 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
                        default=None, help="parts of an experiment to run, e.g. mnist,imdb")
         r.add_argument("--seeds", type=_count(2), default=None,
                        help="number of seeds (override)")
+        r.add_argument("--device", default=None, help="torch device, e.g. cuda (default cpu)")
         r.set_defaults(func=func)
     for sp in (d, c, s, *[sub.choices[n] for n in ("reproduce", "validate")]):
         sp.add_argument("--yes-long-run", action="store_true",
