@@ -20,13 +20,15 @@ for one stage; docs ``docs/translasso_real_designs.md`` section 4):
     +\Sigma^{1/2}\zeta_2\big)+\sum_i(\lambda_2+\Delta\lambda\,\mathbb 1[x_{1,i}=0])|x_i|,
 
 :math:`(\zeta_{1,i},\zeta_{2,i})\sim\mathcal N(0,[[\hat\chi_1,\hat\chi_{12}],[\hat\chi_{12},
-\hat\chi_2]])` i.i.d. over i. Susceptibilities: :math:`\chi_1=\mathbb E|\mathrm{supp}\,x_1|/(N\hat Q_1)`,
+\hat\chi_2]])` i.i.d. over i.
+Susceptibilities: :math:`\chi_1=\mathbb E|\mathrm{supp}\,x_1|/(N\hat Q_1)`,
 :math:`\chi_2=\mathbb E|\mathrm{supp}\,x_2|/(N\hat Q_2)` and, from Stein's identity,
 :math:`\hat\chi_1\chi_{12}+\hat\chi_{12}\chi_2=\mathbb E\,\zeta_1^\top\Sigma^{1/2}x_2/N`
 (support flips included). Support counts are integers, so the common-random-number map is
 piecewise constant in :math:`\chi` at the scale :math:`1/(N n_{\rm samples})`: the iteration
 stops at a relative residual ``tol`` = 1e-4, or, if it cycles at that scale, returns the
-average of 20 further iterates (unconverged when their spread exceeds ``stall_tol``). :math:`\Sigma=I` is the i.i.d. theory.
+average of 20 further iterates (unconverged when their spread exceeds ``stall_tol``).
+:math:`\Sigma=I` is the i.i.d. theory.
 
 Computation: the expectations over :math:`(r,\zeta_1,\zeta_2)` are Monte Carlo averages over
 a fixed set of draws (common random numbers: the fixed-point map is deterministic), the

@@ -123,7 +123,7 @@ def _check_stage1(n, seeds):
     out = []
     for s in seeds:
         rng = np.random.default_rng([s, n, 2])
-        As = [sp.sample_design(int(round(a * n)), rng) for sp, a in zip(sps, alphas)]
+        As = [sp.sample_design(int(round(a * n)), rng) for sp, a in zip(sps, alphas, strict=True)]
         r = prior.sample(n, rng)
         ys = [A @ r[k] + sigmas[k] * rng.standard_normal(A.shape[0]) for k, A in enumerate(As)]
         x = lasso.solve_weighted_lasso(np.vstack(As), np.concatenate(ys), lam, tol=1e-12).coef
