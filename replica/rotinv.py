@@ -64,6 +64,28 @@ def _stieltjes(ev, zfrac, invn, gam):
 
 
 @njit(cache=True)
+def _small_chi(ev, invn, chi):
+    """Free-cumulant series R(z) = k1 + k2 z + k3 z^2 at z = -chi (chi lam_max < 1e-5, where
+    1/chi - gamma would cancel): relative error below ~1e-9."""
+    m1 = 0.0
+    m2 = 0.0
+    m3 = 0.0
+    for j in range(ev.shape[0]):
+        e = ev[j]
+        m1 += e
+        m2 += e * e
+        m3 += e * e * e
+    m1 *= invn
+    m2 *= invn
+    m3 *= invn
+    k2 = m2 - m1 * m1
+    k3 = m3 - 3.0 * m1 * m2 + 2.0 * m1 * m1 * m1
+    r = m1 - k2 * chi + k3 * chi * chi
+    gam = 1.0 / chi - r if chi > 0.0 else math.inf
+    return r, k2 - 2.0 * k3 * chi, gam
+
+
+@njit(cache=True)
 def spectral_r(kind, ev, zfrac, mp, chi, gam0):
     r""":math:`(R(-\chi), R'(-\chi), \gamma)` of one spectrum.
 
@@ -75,9 +97,12 @@ def spectral_r(kind, ev, zfrac, mp, chi, gam0):
     """
     if kind == 1:
         r = mp / (1.0 + chi)
-        return r, mp / ((1.0 + chi) * (1.0 + chi)), 1.0 / chi - r
+        gam = 1.0 / chi - r if chi > 0.0 else math.inf
+        return r, mp / ((1.0 + chi) * (1.0 + chi)), gam
     n_pos = ev.shape[0]
     invn = (1.0 - zfrac) / n_pos
+    if chi * ev[n_pos - 1] < 1e-5:
+        return _small_chi(ev, invn, chi)
     lam_min = 0.0 if zfrac > 0.0 else ev[0]
     lo = -lam_min
     hi = 1.0 / chi - lam_min

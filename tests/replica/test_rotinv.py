@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 import lasso
 import replica
 from replica.design import SpectralDesign, Spectrum
-from replica.rotinv import solve_rotinv_pretraining, spectral_r
+from replica.rotinv import _small_chi, solve_rotinv_pretraining, spectral_r
 
 
 @pytest.mark.parametrize("lam1", [0.05, 0.3, 1.5])
@@ -161,3 +161,20 @@ def test_solver_reports_and_warm_start():
     assert not c.converged
     with pytest.raises(replica.ConvergenceError):
         solve_rotinv_pretraining(sc, sp, 0.3, max_iter=2, strict=True)
+
+
+def test_small_chi_series_matches_newton_and_zero_chi_limit():
+    """chi -> 0 (large lam1: empty support): R -> mean eigenvalue, R' -> their variance."""
+    sp = Spectrum.geometric(0.6, 300, 100.0)
+    ev = sp.eigenvalues
+    kind, pos, z, mp = sp.kernel_arrays()
+    chi = 2e-5 / ev.max()  # just above the series threshold: Newton
+    newton = spectral_r(kind, pos, z, mp, chi, -1.0)
+    series = _small_chi(pos, (1 - z) / pos.size, chi)  # the branch used below the threshold
+    assert series[0] == pytest.approx(newton[0], rel=1e-9)
+    assert series[1] == pytest.approx(newton[1], rel=1e-5)
+    r0, rp0 = sp.r_transform(1e-300)
+    assert r0 == pytest.approx(ev.mean(), rel=1e-12) and rp0 == pytest.approx(ev.var(), rel=1e-9)
+    sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
+    big = solve_rotinv_pretraining(sc, sp, 50.0)
+    assert big.converged and big.density1 < 1e-12 and big.mse1 == pytest.approx(0.15, rel=1e-9)

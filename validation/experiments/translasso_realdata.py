@@ -20,6 +20,16 @@ Marchenko-Pastur; ``mnist_spectrum.csv``/``.png`` record it), so the theory is o
 approximation for the image design, while the Gaussian control measures the finite-N effect
 alone.
 
+Real designs (issue 13; ``TransLassoRealDataConfig.real_designs()``): besides the image and
+i.i.d. designs, ``mnist_designs`` may add rotated images (rows times a Haar orthogonal
+matrix: same spectrum, generic eigenvectors) and Gaussian rows with the pixel covariance;
+``theories`` may add the two-stage Sigma theory (:func:`replica.solve_covariance`, with Monte
+Carlo errors, columns ``sigma_mse2``, ``sigma_se``, ``z_sigma``, ``ratio_sigma``) and the
+rotationally invariant theory of the target-only Lasso (``rotinv_mse2``); ``kurtosis_max``
+drops heavy-tailed pixel columns and then also reruns all pixels for the before/after figure
+``mnist_before_after.png`` (tables ``mnist_all_pixels*.csv``). See
+``docs/translasso_real_designs.md``.
+
 IMDb (``part "imdb"``)
 ----------------------
 Reviews of aclImdb (``data_dir/aclImdb``; Maas et al. 2011), TF-IDF features
