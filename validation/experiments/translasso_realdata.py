@@ -626,9 +626,11 @@ def plot_before_after(before: pd.DataFrame, after: pd.DataFrame, source: str = "
                       f"{'Σ' if col == 'ratio_sigma' else 'i.i.d.'} theory")
         ax.set_xticks(x)
         ax.set_xticklabels([_LABELS[t] for t in strats], rotation=25, fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylim(0.5, 30)
         ax.set_ylabel("image simulation / theory (target error)")
         ax.set_title(f"scenario {s}", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
     fig.suptitle(f"{source}: theory for real designs, before and after", fontsize=10)
     fig.tight_layout()
     return fig
