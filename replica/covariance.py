@@ -2,9 +2,10 @@ r"""Both stages of the Generalized Trans-Lasso for Gaussian rows with covariance
 
 Rows :math:`a\sim\mathcal N(0,\Sigma/N)` in every dataset (:class:`replica.design.
 CovarianceDesign`). The per-row Gaussian derivation of the i.i.d. theory (Okajima & Obuchi
-2024; spec sections 3.2-3.3 of the package docs) goes through with every overlap weighted by
-:math:`\Sigma`: :math:`Q_1=\hat x_1^\top\Sigma\hat x_1/N`, :math:`m_1^{(k)}=\hat x_1^\top\Sigma
-r^{(k)}/N`, :math:`\rho_k=\mathbb E\,r^{(k)\top}\Sigma r^{(k)}/N`, likewise :math:`Q_2,m_2,R`.
+2024; the equations of :mod:`replica.stage1` and :mod:`replica.stage2`) goes through with
+every overlap weighted by :math:`\Sigma`: :math:`Q_1=\hat x_1^\top\Sigma\hat x_1/N`,
+:math:`m_1^{(k)}=\hat x_1^\top\Sigma r^{(k)}/N`,
+:math:`\rho_k=\mathbb E\,r^{(k)\top}\Sigma r^{(k)}/N`, likewise :math:`Q_2,m_2,R`.
 The conjugate equations are unchanged (:math:`c_y,c_1,\hat\chi_{12}` included) and each
 scalar problem becomes an N-dimensional one (Celentano, Montanari & Wei, arXiv:2007.13716,
 for one stage; docs ``docs/translasso_real_designs.md`` section 4):
@@ -315,7 +316,7 @@ class _Solver:
         return out
 
     def conj2(self, st1, st, kappa):
-        """Stage-2 conjugates (spec section 3.3) per replicate."""
+        """Stage-2 conjugates (those of :mod:`replica.stage2`) per replicate."""
         a0, ry = self.alphas[0], self.rho[:, 0] + self.sig2[0]
         q1, m10, chi1 = st1[:, 0], st1[:, 1], st1[:, -1]
         q2, m2, r, chi2, chi12 = st.T

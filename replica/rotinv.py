@@ -20,7 +20,7 @@ arXiv:2002.04372) are
     \hat\chi_1=\sum_k\big[R_k'(-\chi_1)(\rho_k-2m_1^{(k)}+Q_1)
     +\sigma_k^2\,(R_k-\chi_1R_k')\big],
 
-and the scalar problem is the i.i.d. one (Okajima & Obuchi 2024, spec section 3.2):
+and the scalar problem is the i.i.d. one (Okajima & Obuchi 2024; :mod:`replica.stage1`):
 :math:`\hat x_1=\mathcal S_{\lambda_1}(h_1)/\hat Q_1`,
 :math:`h_1=\sum_k\hat m_1^{(k)}r^{(k)}+\zeta_1`, :math:`\zeta_1\sim\mathcal N(0,\hat\chi_1)`.
 For a Marchenko-Pastur spectrum :math:`R_k(z)=\alpha_k/(1-z)` and the equations are exactly
@@ -154,7 +154,7 @@ def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, gams):
 
 @njit(cache=True)
 def _scalar_map(w, mu, cov, qh, mh, chih, lam1):
-    """Stage-1 scalar problem averages (same as the i.i.d. equations, spec section 3.2)."""
+    """Stage-1 scalar problem averages (the i.i.d. equations of :mod:`replica.stage1`)."""
     n_cls, k_data = mu.shape
     out = np.zeros(k_data + 2)
     for c in range(n_cls):
