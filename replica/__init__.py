@@ -13,8 +13,13 @@ solve_pretraining, solve_trans_lasso
     Fixed points of the stage-1 and stage-1+2 equations of state.
 sweep, optimize, strategy_table, recommend
     Curves/grids, hyperparameter optimisation and the kappa=0 / dlam=0 selection rule.
+Spectrum, SpectralDesign, CovarianceDesign, solve_rotinv_pretraining, solve_covariance
+    Designs beyond i.i.d. entries: rotationally invariant spectra (single stage, stage 1) and
+    Gaussian rows with a covariance Sigma (both stages), docs/translasso_real_designs.md.
 """
 
+from replica.covariance import CovarianceResult, MonteCarlo, solve_covariance
+from replica.design import CovarianceDesign, SpectralDesign, Spectrum
 from replica.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -32,6 +37,7 @@ from replica.optimize import (
     strategy_table,
 )
 from replica.prior import GaussianMixturePrior, support_prior
+from replica.rotinv import RotInvPretrainingResult, solve_rotinv_pretraining
 from replica.scenario import ScenarioSample, TransferScenario, TransLassoHyper
 from replica.stage1 import PretrainingResult, solve_pretraining
 from replica.stage2 import QuadratureRule, TransLassoResult, solve_finetuning, solve_trans_lasso
@@ -62,4 +68,13 @@ __all__ = [
     "optimize",
     "recommend",
     "strategy_table",
+    # real designs (docs/translasso_real_designs.md)
+    "Spectrum",
+    "SpectralDesign",
+    "CovarianceDesign",
+    "RotInvPretrainingResult",
+    "solve_rotinv_pretraining",
+    "MonteCarlo",
+    "CovarianceResult",
+    "solve_covariance",
 ]

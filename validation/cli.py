@@ -476,6 +476,8 @@ def cmd_select(args) -> int:
     import replica as rp
     from validation.outputs import save_results
 
+    if getattr(args, "design", None) is not None:
+        return cmd_select_design(args)
     scenario = scenario_from_args(args)
     _check_run_length(args, args.n_grid ** 3, "--n-grid (full-search coarse grid)")
     lam1 = _resolve_lam1(scenario, args.lam1)
@@ -490,6 +492,56 @@ def cmd_select(args) -> int:
         save_results(out, rec.table,
                      {"scenario": scenario.to_dict(), "lam1": lam1},
                      name="strategy_table", extra={"recommendation": rec.to_dict()})
+        print(f"wrote {args.out}/strategy_table.csv")
+    return 0
+
+
+# --- select --design FILE (issue 13): theory chosen for the user's own design matrix -------
+def _kurtosis_arg(text: str):
+    return None if text.lower() in ("none", "off", "inf") else float(text)
+
+
+def _add_design_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("own design matrix (select --design)")
+    g.add_argument("--design", type=Path, default=None,
+                   help="target design matrix (.npy or .csv, rows = samples); its shape must "
+                        "match --alphas (round(alphas[0] N) = M)")
+    g.add_argument("--kurtosis-max", type=_kurtosis_arg, default=10.0,
+                   help="drop columns with standardised kurtosis above this (10; 'none' keeps "
+                        "all)")
+    g.add_argument("--mc-replicates", type=int, default=4,
+                   help="Monte Carlo replicates of the Sigma theory (4)")
+
+
+def cmd_select_design(args) -> int:
+    from validation.design_select import load_design_file, select_for_design
+    from validation.outputs import save_results
+
+    scenario = scenario_from_args(args)
+    A = load_design_file(args.design, scenario)
+    t0 = time.perf_counter()
+    lam1 = args.lam1 if args.lam1 in ("target", "pooled") else _float(str(args.lam1))
+    rep = select_for_design(A, scenario, lam1, kurtosis_max=args.kurtosis_max,
+                            n_grid=args.n_grid, mc_replicates=args.mc_replicates)
+    print(f"design {args.design}: M = {rep.n_rows} rows, N = {rep.n_features} columns kept; "
+          f"dropped {len(rep.dropped_constant)} constant and {len(rep.dropped_heavy)} "
+          f"heavy-tailed columns (kurtosis > {rep.kurtosis_max})"
+          + (f": {list(rep.dropped_heavy)[:20]}" if rep.dropped_heavy else ""))
+    print(f"theory: {rep.theory} -- {rep.reason}")
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.float_format", "{:.5g}".format):
+        cols = ["strategy", "iid_eps2", "sigma_eps2", "sigma_eps2_se", "lam1", "lam2", "kappa",
+                "dlam"]
+        print(rep.table[[c for c in cols if c in rep.table]].to_string(index=False))
+    print()
+    print("recommendation:", rep.recommendation)
+    print(f"({time.perf_counter() - t0:.1f} s)")
+    if args.out is not None:
+        save_results(_out_dir(args, "select"), rep.table,
+                     {"scenario": scenario.to_dict(), "design": str(args.design)},
+                     name="strategy_table", extra={"design_report": rep.to_dict()})
         print(f"wrote {args.out}/strategy_table.csv")
     return 0
 
@@ -675,6 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-grid", type=_count(3), default=7,
                    help="coarse grid per optimised dimension")
     s.add_argument("--out", type=Path, default=None)
+    _add_design_args(s)
     s.set_defaults(func=cmd_select)
 
     for cmd, helptext, func in (("reproduce", "run an experiment", cmd_reproduce),

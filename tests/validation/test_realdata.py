@@ -185,3 +185,123 @@ def _imdb_arrays(cfg):
     X = X.toarray()
     y = train["rating"].to_numpy(dtype=float)
     return X[: t_idx.size], y[t_idx], X[t_idx.size:], y[s_idx]
+
+
+
+# ------------------------------------------------------------------------------------------
+# real-design theories (issue 13): rotated images, Gaussian-Sigma rows, heavy-tail filter
+# ------------------------------------------------------------------------------------------
+
+
+def test_real_design_options_checked():
+    with pytest.raises(ValueError, match="mnist_designs"):
+        RD.TransLassoRealDataConfig(mnist_designs=("images", "cifar"))
+    with pytest.raises(ValueError, match="theories"):
+        RD.TransLassoRealDataConfig(theories=("sigma",))
+    with pytest.raises(ValueError, match="kurtosis_max"):
+        RD.TransLassoRealDataConfig(kurtosis_max=1.0)
+    with pytest.raises(ValueError, match="sigma_replicates"):
+        RD.TransLassoRealDataConfig(sigma_replicates=1)
+    assert RD.TransLassoRealDataConfig.real_designs(10.0).kurtosis_max == 10.0
+
+
+def test_designs_rotinv_theory_and_filter(tmp_path):
+    """All four designs, the rotationally invariant target-Lasso theory, the kurtosis filter
+    (digits: 17 heavy-tailed pixels above 10) and the before/after figure."""
+    cfg = RD.TransLassoRealDataConfig(parts=("mnist",), mnist_source="digits",
+                                      alphas=(2.0, 6.0), seeds=tuple(range(40)), n_jobs=1,
+                                      mnist_designs=RD._MNIST_DESIGNS,
+                                      theories=("iid", "rotinv"), kurtosis_max=10.0,
+                                      mnist_scenarios=(("A", 0.10, 0.02, 1.0),))
+    tables = RD.run(cfg, tmp_path / "out")
+    assert (tmp_path / "out" / "mnist_before_after.png").exists()
+    meta = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert len(meta["extra"]["mnist_design"]["dropped_columns"]) == 17
+    t, before = tables["mnist"], tables["mnist_all_pixels"]
+    assert (t["N"] == 44).all() and (before["N"] == 61).all()
+    assert len(set(t["design"])) == 4
+    tl = t[t["strategy"] == "target_lasso"].set_index("design")
+    # rotated images: spectrum kept, eigenvectors generic -> the spectral theory of the
+    # target Lasso is much closer than the i.i.d. one
+    rot = tl.loc["rotated digits images"]
+    assert abs(rot["mse2"] - rot["rotinv_mse2"]) < 0.5 * abs(rot["mse2"] - rot["theory_mse2"])
+    # the filter removes most of the image/theory gap of the i.i.d. theory
+    img = "digits images"
+    gap_before = before[before["design"] == img]["ratio_iid"].mean()
+    gap_after = t[t["design"] == img]["ratio_iid"].mean()
+    assert gap_before > 1.5 * gap_after, (gap_before, gap_after)
+
+
+@pytest.mark.slow
+def test_sigma_theory_on_filtered_digits(tmp_path):
+    """Sigma theory at the i.i.d.-optimal hyperparameters: within 2 s.e. of Gaussian-Sigma
+    simulations, and the filtered images within the i.i.d. finite-size band."""
+    cfg = RD.TransLassoRealDataConfig(parts=("mnist",), mnist_source="digits",
+                                      alphas=(2.0, 6.0), seeds=tuple(range(200)), n_jobs=1,
+                                      mnist_designs=("images", "gaussian_sigma", "gaussian"),
+                                      theories=("iid", "sigma"), kurtosis_max=10.0)
+    tables = RD.run(cfg, tmp_path / "out")
+    t = tables["mnist"]
+    gs = t[t["design"] == "Gaussian rows, digits covariance"]
+    assert (gs["z_sigma"].abs() < 2.0).all(), gs[["strategy", "z_sigma"]]
+    band = t[t["design"] == "i.i.d. Gaussian"]["ratio_iid"]
+    img = t[t["design"] == "digits images"]["ratio_sigma"]
+    assert img.max() < 1.25 * band.max() and img.min() > 0.8 * band.min()
+
+
+def _write_design(path, A):
+    if path.suffix == ".npy":
+        np.save(path, A)
+    else:
+        np.savetxt(path, A, delimiter=",")
+    return path
+
+
+BAD_DESIGN_FILES = [
+    ("shape.npy", np.ones((30, 20)), "alphas\\[0\\]"),  # 30/20 = 1.5 vs alphas[0] = 2
+    ("nan.npy", np.r_[np.full((1, 20), np.nan), np.ones((39, 20))], "NaN"),
+    ("vector.npy", np.ones(40), "2-D"),
+    ("design.txt.gz", None, "expected a .npy or .csv"),
+    ("missing.npy", None, "not found"),
+    ("garbage.csv", "a,b\nc,d\n", "cannot read"),
+]
+
+
+@pytest.mark.parametrize("name, content, fragment", BAD_DESIGN_FILES)
+def test_bad_design_file_names_the_problem(tmp_path, name, content, fragment):
+    import replica
+    from validation.design_select import load_design_file
+
+    sc = replica.TransferScenario((2.0, 4.0), (0.1, 0.1), replica.support_prior(0.1, [0.02] * 2))
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content)
+    elif content is not None:
+        np.save(path, content)
+    elif name.endswith(".gz"):
+        path.write_bytes(b"\x1f\x8b")
+    with pytest.raises(ValueError, match="design") as err:
+        load_design_file(path, sc)
+    assert err.match(fragment)
+
+
+def test_select_design_cli_picks_theory(tmp_path, capsys):
+    from validation.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 16
+    idx = np.arange(n)
+    root = np.linalg.cholesky(0.8 ** np.abs(idx[:, None] - idx[None, :]))
+    corr = _write_design(tmp_path / "ar1.csv", rng.standard_normal((64, n)) @ root.T)
+    white = _write_design(tmp_path / "white.npy", rng.standard_normal((64, n)))
+    assert main(["select", "--design", str(corr), "--alphas", "4,8", "--mc-replicates", "2",
+                 "--n-grid", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "theory: sigma" in out and "sigma_eps2" in out and "recommendation: use strategy" in out
+    assert main(["select", "--design", str(white), "--alphas", "4,8", "--n-grid", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "theory: iid" in out and "sigma_eps2" not in out
+    # shape mismatch: one clear line on stderr, exit code 2
+    assert main(["select", "--design", str(white), "--alphas", "2,8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: design:") and "--alphas 4" in err

@@ -20,6 +20,16 @@ Marchenko-Pastur; ``mnist_spectrum.csv``/``.png`` record it), so the theory is o
 approximation for the image design, while the Gaussian control measures the finite-N effect
 alone.
 
+Real designs (issue 13; ``TransLassoRealDataConfig.real_designs()``): besides the image and
+i.i.d. designs, ``mnist_designs`` may add rotated images (rows times a Haar orthogonal
+matrix: same spectrum, generic eigenvectors) and Gaussian rows with the pixel covariance;
+``theories`` may add the two-stage Sigma theory (:func:`replica.solve_covariance`, with Monte
+Carlo errors, columns ``sigma_mse2``, ``sigma_se``, ``z_sigma``, ``ratio_sigma``) and the
+rotationally invariant theory of the target-only Lasso (``rotinv_mse2``); ``kurtosis_max``
+drops heavy-tailed pixel columns and then also reruns all pixels for the before/after figure
+``mnist_before_after.png`` (tables ``mnist_all_pixels*.csv``). See
+``docs/translasso_real_designs.md``.
+
 IMDb (``part "imdb"``)
 ----------------------
 Reviews of aclImdb (``data_dir/aclImdb``; Maas et al. 2011), TF-IDF features
@@ -79,6 +89,7 @@ EXPERIMENT_NAME = "translasso-realdata"
 _MNIST_STRATEGIES = ("full", "dlam0", "kappa0", "trans_lasso", "pretraining_lasso",
                      "target_lasso")
 _IMDB_STRATEGIES = ("full", "dlam0", "kappa0", "trans", "target")
+_MNIST_DESIGNS = ("images", "rotated", "gaussian_sigma", "gaussian")
 _LABELS = {"full": "full search", "dlam0": "Δλ=0", "kappa0": "κ=0",
            "trans_lasso": "Trans-Lasso", "trans": "Trans-Lasso",
            "pretraining_lasso": "Pretraining Lasso", "target_lasso": "target-only",
@@ -133,6 +144,21 @@ class TransLassoRealDataConfig:
         Points of the lam2 grid of the CV.
     n_jobs, scheduler, cache_dir
         Sweep runner options (MNIST part); ``n_jobs`` also sets the CV threads.
+    mnist_designs : tuple of str
+        Designs fitted per seed (same truths and noise): ``"images"`` (image rows),
+        ``"rotated"`` (image rows times a Haar orthogonal N x N matrix: same spectrum,
+        generic eigenvectors), ``"gaussian_sigma"`` (Gaussian rows with the pixel
+        covariance of the whole pool), ``"gaussian"`` (i.i.d. N(0, 1/N) control).
+    theories : tuple of str
+        ``"iid"`` (always; its optimal hyperparameters are the ones fitted), ``"sigma"``
+        (two-stage Sigma theory, :func:`replica.covariance.solve_covariance`, at the same
+        hyperparameters, with Monte Carlo errors), ``"rotinv"`` (target-only Lasso with the
+        spectrum of each seed's target design, :mod:`replica.rotinv`).
+    kurtosis_max : float or None
+        Drop pixel columns whose standardised kurtosis over the pool exceeds this (docs
+        ``translasso_real_designs.md`` section 5; 10 for the digits); ``None`` keeps all.
+    sigma_replicates : int
+        Monte Carlo replicates of the Sigma theory.
     """
 
     parts: tuple = ("mnist", "imdb")
@@ -155,6 +181,10 @@ class TransLassoRealDataConfig:
     scheduler: str | None = None
     cache_dir: str | None = None
     preset: str = "full"
+    mnist_designs: tuple = ("images", "gaussian")
+    theories: tuple = ("iid",)
+    kurtosis_max: float | None = None
+    sigma_replicates: int = 8
 
     def __post_init__(self) -> None:
         parts = tuple(self.parts)
@@ -203,6 +233,28 @@ class TransLassoRealDataConfig:
                 raise ValueError(f"{name} = {v!r}: must be an integer >= {lo}")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
+        self._check_real_designs()
+
+    def _check_real_designs(self) -> None:
+        designs = tuple(self.mnist_designs)
+        bad = [d for d in designs if d not in _MNIST_DESIGNS]
+        if not designs or bad or len(set(designs)) != len(designs):
+            raise ValueError(f"mnist_designs = {self.mnist_designs!r}: choose a non-empty subset "
+                             f"of {_MNIST_DESIGNS}")
+        object.__setattr__(self, "mnist_designs", designs)
+        theories = tuple(self.theories)
+        bad = [t for t in theories if t not in ("iid", "sigma", "rotinv")]
+        if "iid" not in theories or bad or len(set(theories)) != len(theories):
+            raise ValueError(f"theories = {self.theories!r}: 'iid' plus any of 'sigma', "
+                             "'rotinv'")
+        object.__setattr__(self, "theories", theories)
+        k = self.kurtosis_max
+        if k is not None and (isinstance(k, bool) or not (float(k) >= 3.0)):
+            raise ValueError(f"kurtosis_max = {k!r}: must be None or >= 3 (a Gaussian column "
+                             "has kurtosis 3)")
+        v = self.sigma_replicates
+        if isinstance(v, bool) or not isinstance(v, int) or v < 2:
+            raise ValueError(f"sigma_replicates = {v!r}: must be an integer >= 2")
 
     @classmethod
     def quick(cls) -> TransLassoRealDataConfig:
@@ -211,6 +263,14 @@ class TransLassoRealDataConfig:
         return cls(seeds=tuple(range(40)), mnist_source="digits", imdb_max_docs=4000,
                    imdb_test_max_docs=4000, imdb_max_features=800, imdb_n_source=1000, cv=3,
                    cv_n_lam2=8, preset="quick")
+
+    @classmethod
+    def real_designs(cls, kurtosis_max: float | None = None) -> TransLassoRealDataConfig:
+        """Digits, every design and theory (issue 13): 200 seeds, alphas (2, 6)
+        (``--quick``-sized Sigma theory: ~1-2 min per scenario on 2 cores)."""
+        return cls(parts=("mnist",), mnist_source="digits", alphas=(2.0, 6.0),
+                   mnist_designs=_MNIST_DESIGNS, theories=("iid", "sigma", "rotinv"),
+                   kurtosis_max=kurtosis_max, preset="real_designs")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -264,36 +324,74 @@ def design_spectrum(A: np.ndarray) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _pool(source: str, data_dir: str | None, n_features: int | None,
+          kurtosis_max: float | None):
+    """(pool design, dropped pixel columns, Sigma design) after the heavy-tail filter.
+
+    Columns with standardised kurtosis above ``kurtosis_max`` are dropped and the remaining
+    ones rescaled to variance 1/N (the theory normalisation); Sigma is the correlation
+    matrix of the kept columns over the whole pool.
+    """
+    from replica.design import CovarianceDesign, column_kurtosis
+
+    A = _design(source, data_dir, n_features).A
+    drop = np.zeros(A.shape[1], dtype=bool)
+    if kurtosis_max is not None:
+        drop = column_kurtosis(A) > kurtosis_max
+        if drop.all():
+            raise ValueError(f"kurtosis_max = {kurtosis_max}: every column is heavier-tailed")
+        A = A[:, ~drop] * math.sqrt(A.shape[1] / (~drop).sum())
+    return A, np.flatnonzero(drop), CovarianceDesign.from_rows(A, name=f"{source} pixels")
+
+
+def _target_marginal(sc: replica.TransferScenario) -> replica.TransferScenario:
+    p = sc.prior
+    prior = replica.GaussianMixturePrior(p.weights, p.means[:, :1], p.covs[:, :1, :1])
+    return replica.TransferScenario(sc.alphas[:1], sc.sigmas[:1], prior)
+
+
 def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenario: dict,
-               hypers: dict, seed: int) -> list[dict]:
+               hypers: dict, seed: int, designs=("images", "gaussian"),
+               kurtosis_max: float | None = None, rotinv: bool = False) -> list[dict]:
     r"""One semi-artificial repetition (a :func:`~validation.runner.run_grid` task).
 
     Draws disjoint target/source image rows, a truth from the scenario's prior and the noise;
-    fits every strategy of ``hypers`` (``{strategy: hyper dict}``) on the image design and on
-    an i.i.d. :math:`\mathcal N(0,1/N)` design of the same shape with the same truths and
-    noise. Rows: ``design`` (``"images"``/``"gaussian"``), ``strategy``, ``mse2``
-    (:math:`\|\hat x-r^{(0)}\|^2/N`), ``mse1``, ``density1``, ``density2``.
+    fits every strategy of ``hypers`` (``{strategy: hyper dict}``) on each design of
+    ``designs`` (see :class:`TransLassoRealDataConfig`) with the same truths and noise. Rows:
+    ``design``, ``strategy``, ``mse2`` (:math:`\|\hat x-r^{(0)}\|^2/N`), ``mse1``,
+    ``density1``, ``density2`` and, with ``rotinv``, ``rotinv_mse2`` on the target-only rows
+    of the image and rotated designs (rotationally invariant theory of the target Lasso with
+    this seed's spectrum of :math:`A^{(0)\top}A^{(0)}`).
     """
     from validation.compare import empirical_observables
 
     sc = replica.TransferScenario.from_dict(scenario)
-    pool = _design(source, data_dir, n_features).A
+    pool, _, sigma = _pool(source, data_dir, n_features, kurtosis_max)
     n_pool, N = pool.shape
     rng = np.random.default_rng([int(seed), N, 11])
     Ms = sc.n_samples(N)
     if sum(Ms) > n_pool:
         raise ValueError(f"alphas need {sum(Ms)} images but the {source} pool has {n_pool}")
+    # same draw order as before the real-design options; extra designs use their own streams
     rows_idx = rng.permutation(n_pool)[: sum(Ms)]
     truth = sc.prior.sample(N, rng)
     noise = [sc.sigmas[k] * rng.standard_normal(m) for k, m in enumerate(Ms)]
     gauss = [rng.standard_normal((m, N)) / math.sqrt(N) for m in Ms]
+    cuts = np.cumsum((0,) + tuple(Ms))
+    mats = {"images": [pool[np.sort(rows_idx[cuts[k]:cuts[k + 1]])] for k in range(len(Ms))],
+            "gaussian": gauss}
+    if "rotated" in designs:
+        from replica.design import haar_orthogonal
+
+        W = haar_orthogonal(N, np.random.default_rng([int(seed), N, 12]))
+        mats["rotated"] = [A @ W.T for A in mats["images"]]
+    if "gaussian_sigma" in designs:
+        r3 = np.random.default_rng([int(seed), N, 13])
+        mats["gaussian_sigma"] = [sigma.sample_design(m, r3) for m in Ms]
     out = []
-    for design in ("images", "gaussian"):
-        if design == "images":
-            cuts = np.cumsum((0,) + Ms)
-            As = [pool[np.sort(rows_idx[cuts[k]:cuts[k + 1]])] for k in range(len(Ms))]
-        else:
-            As = gauss
+    for design in designs:
+        As = mats[design]
         ys = [As[k] @ truth[k] + noise[k] for k in range(len(Ms))]
         for strat, h in hypers.items():
             with warnings.catch_warnings():
@@ -303,20 +401,35 @@ def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenar
                 est.fit((As[0], ys[0]), [(As[k], ys[k]) for k in range(1, len(Ms))])
             obs = empirical_observables(est.coef_stage1_, est.coef_stage2_, h["kappa"],
                                         truth[0])
-            out.append({"design": design, "strategy": strat, "mse2": obs["mse2"],
-                        "mse1": obs["mse1"], "density1": obs["density1"],
-                        "density2": obs["density2"]})
+            row = {"design": design, "strategy": strat, "mse2": obs["mse2"],
+                   "mse1": obs["mse1"], "density1": obs["density1"],
+                   "density2": obs["density2"]}
+            if rotinv and strat == "target_lasso" and design in ("images", "rotated"):
+                row["rotinv_mse2"] = _rotinv_target(sc, As[0], h["lam2"])
+            out.append(row)
     return out
 
 
-mnist_seed.cache_version = 1
+def _rotinv_target(sc, A0, lam2) -> float:
+    """Rotationally invariant theory of the target-only Lasso with A0's spectrum."""
+    from replica.design import Spectrum
+    from replica.rotinv import solve_rotinv_pretraining
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", replica.ConvergenceWarning)
+        r = solve_rotinv_pretraining(_target_marginal(sc), Spectrum.from_design(A0), lam2)
+    return r.mse1
+
+
+mnist_seed.cache_version = 2
 
 
 def _run_mnist(cfg: TransLassoRealDataConfig):
     source = _resolve_mnist_source(cfg)
-    design = _design(source, cfg.data_dir if source == "mnist" else None, cfg.mnist_n_features)
-    N = design.n_features
-    spec = design_spectrum(design.A)
+    data_dir = cfg.data_dir if source == "mnist" else None
+    pool, dropped, sigma_design = _pool(source, data_dir, cfg.mnist_n_features, cfg.kurtosis_max)
+    N = pool.shape[1]
+    spec = design_spectrum(pool)
     params, theory_rows = [], []
     for name, pc, pu, c in cfg.mnist_scenarios:
         sc = replica.TransferScenario(cfg.alphas, cfg.sigmas,
@@ -327,37 +440,70 @@ def _run_mnist(cfg: TransLassoRealDataConfig):
         hypers = {}
         for _, r in tab.iterrows():
             hypers[r["strategy"]] = {k: float(r[k]) for k in ("lam1", "lam2", "kappa", "dlam")}
-            theory_rows.append({"scenario": name, "strategy": r["strategy"],
-                                "theory_mse2": float(r["mse2"]), "theory_eps2": float(r["eps2"]),
-                                **hypers[r["strategy"]]})
-        params.append({"scenario_name": name, "source": source,
-                       "data_dir": cfg.data_dir if source == "mnist" else None,
+            row = {"scenario": name, "strategy": r["strategy"],
+                   "theory_mse2": float(r["mse2"]), "theory_eps2": float(r["eps2"]),
+                   **hypers[r["strategy"]]}
+            if "sigma" in cfg.theories:
+                row.update(_sigma_theory(sc, sigma_design, hypers[r["strategy"]], cfg))
+            theory_rows.append(row)
+        params.append({"scenario_name": name, "source": source, "data_dir": data_dir,
                        "n_features": cfg.mnist_n_features, "scenario": sc.to_dict(),
-                       "hypers": hypers})
+                       "hypers": hypers, "designs": ",".join(cfg.mnist_designs),
+                       "kurtosis_max": cfg.kurtosis_max, "rotinv": "rotinv" in cfg.theories})
     runs = run_grid(_mnist_task, params, cfg.seeds, n_jobs=cfg.n_jobs, scheduler=cfg.scheduler,
                     cache_dir=cfg.cache_dir, desc="semi-artificial MNIST")
-    runs = runs.drop(columns=["source", "data_dir", "n_features", "scenario", "hypers"])
+    runs = runs.drop(columns=["source", "data_dir", "n_features", "scenario", "hypers",
+                              "designs", "kurtosis_max", "rotinv"], errors="ignore")
     runs = runs.rename(columns={"scenario_name": "scenario"})
     th = pd.DataFrame(theory_rows)
-    rows = []
-    for (scn, strat, des), g in runs.groupby(["scenario", "strategy", "design"], sort=False):
-        t = th[(th["scenario"] == scn) & (th["strategy"] == strat)].iloc[0]
-        v = g["mse2"].to_numpy()
-        mean, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
-        rows.append({"scenario": scn, "strategy": strat, "design": design_name(des, source),
-                     "N": N, "theory_mse2": t["theory_mse2"], "mse2": mean, "se": se,
-                     "z": (mean - t["theory_mse2"]) / se if se > 0 else math.nan,
-                     "rel_error": (mean - t["theory_mse2"]) / t["theory_mse2"],
-                     "density2": float(g["density2"].mean()),
-                     "lam1": t["lam1"], "lam2": t["lam2"], "kappa": t["kappa"],
-                     "dlam": t["dlam"], "n_seeds": int(v.size)})
-    table = pd.DataFrame(rows)
+    table = _mnist_table(runs, th, source, N)
     choice = _restricted_choice(runs, th, source)
     spec_df = pd.DataFrame({"rank": np.arange(1, spec["eigenvalues"].size + 1),
                             "eigenvalue": spec["eigenvalues"]})
     summary = {k: v for k, v in spec.items() if k != "eigenvalues"}
     summary["source"] = source
+    summary["kurtosis_max"] = cfg.kurtosis_max
+    summary["dropped_columns"] = [int(i) for i in dropped]
     return table, runs, spec_df, summary, choice
+
+
+def _sigma_theory(sc, sigma_design, h: dict, cfg) -> dict:
+    """Two-stage Sigma theory at one hyperparameter point (mean and Monte Carlo s.e.)."""
+    from replica.covariance import MonteCarlo, solve_covariance
+
+    hyper = replica.TransLassoHyper(h["lam1"], h["lam2"], h["kappa"], h["dlam"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", replica.ConvergenceWarning)
+        r = solve_covariance(sc, sigma_design, hyper,
+                             mc=MonteCarlo(None, cfg.sigma_replicates, 0))
+    return {"sigma_mse2": r.mse2, "sigma_se": r.mse2_se, "sigma_converged": r.converged}
+
+
+def _mnist_table(runs: pd.DataFrame, th: pd.DataFrame, source: str, N: int) -> pd.DataFrame:
+    """Theory vs simulation per scenario, strategy and design (one row each)."""
+    rows = []
+    for (scn, strat, des), g in runs.groupby(["scenario", "strategy", "design"], sort=False):
+        t = th[(th["scenario"] == scn) & (th["strategy"] == strat)].iloc[0]
+        v = g["mse2"].to_numpy()
+        mean, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+        row = {"scenario": scn, "strategy": strat, "design": design_name(des, source),
+               "N": N, "theory_mse2": t["theory_mse2"], "mse2": mean, "se": se,
+               "z": (mean - t["theory_mse2"]) / se if se > 0 else math.nan,
+               "rel_error": (mean - t["theory_mse2"]) / t["theory_mse2"],
+               "ratio_iid": mean / t["theory_mse2"],
+               "density2": float(g["density2"].mean()),
+               "lam1": t["lam1"], "lam2": t["lam2"], "kappa": t["kappa"],
+               "dlam": t["dlam"], "n_seeds": int(v.size)}
+        if "sigma_mse2" in t:
+            comb = math.hypot(se, t["sigma_se"])
+            row.update({"sigma_mse2": t["sigma_mse2"], "sigma_se": t["sigma_se"],
+                        "z_sigma": (mean - t["sigma_mse2"]) / comb if comb > 0 else math.nan,
+                        "ratio_sigma": mean / t["sigma_mse2"]})
+        if "rotinv_mse2" in g and g["rotinv_mse2"].notna().any():
+            row["rotinv_mse2"] = float(g["rotinv_mse2"].mean())
+            row["ratio_rotinv"] = mean / row["rotinv_mse2"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _restricted_choice(runs: pd.DataFrame, theory: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -371,28 +517,39 @@ def _restricted_choice(runs: pd.DataFrame, theory: pd.DataFrame, source: str) ->
     for (scn, des), g in runs.groupby(["scenario", "design"], sort=False):
         w = g.pivot(index="seed", columns="strategy", values="mse2")
         d = (w["dlam0"] - w["kappa0"]).to_numpy()
-        t = theory[theory["scenario"] == scn].set_index("strategy")["theory_mse2"]
+        tt = theory[theory["scenario"] == scn].set_index("strategy")
+        t = tt["theory_mse2"]
         pick_th = "dlam0" if t["dlam0"] <= t["kappa0"] else "kappa0"
         mean, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
-        rows.append({"scenario": scn, "design": design_name(des, source),
-                     "theory_pick": pick_th,
-                     "theory_diff": float(t["dlam0"] - t["kappa0"]),
-                     "diff_dlam0_minus_kappa0": mean, "diff_se": se,
-                     "empirical_pick": "dlam0" if mean <= 0 else "kappa0",
-                     "agrees": (mean <= 0) == (pick_th == "dlam0")})
+        row = {"scenario": scn, "design": design_name(des, source),
+               "theory_pick": pick_th,
+               "theory_diff": float(t["dlam0"] - t["kappa0"]),
+               "diff_dlam0_minus_kappa0": mean, "diff_se": se,
+               "empirical_pick": "dlam0" if mean <= 0 else "kappa0",
+               "agrees": (mean <= 0) == (pick_th == "dlam0")}
+        if "sigma_mse2" in tt:
+            ts = tt["sigma_mse2"]
+            pick_s = "dlam0" if ts["dlam0"] <= ts["kappa0"] else "kappa0"
+            row.update({"sigma_pick": pick_s, "sigma_diff": float(ts["dlam0"] - ts["kappa0"]),
+                        "agrees_sigma": (mean <= 0) == (pick_s == "dlam0")})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def design_name(design: str, source: str) -> str:
-    return f"{source} images" if design == "images" else "i.i.d. Gaussian"
+    return {"images": f"{source} images", "rotated": f"rotated {source} images",
+            "gaussian_sigma": f"Gaussian rows, {source} covariance",
+            "gaussian": "i.i.d. Gaussian"}[design]
 
 
 def _mnist_task(scenario_name: str, source: str, data_dir, n_features, scenario: dict,
-                hypers: dict, seed: int) -> list[dict]:
-    return mnist_seed(source, data_dir, n_features, scenario, hypers, seed)
+                hypers: dict, seed: int, designs: str = "images,gaussian",
+                kurtosis_max: float | None = None, rotinv: bool = False) -> list[dict]:
+    return mnist_seed(source, data_dir, n_features, scenario, hypers, seed,
+                      tuple(designs.split(",")), kurtosis_max, rotinv)
 
 
-_mnist_task.cache_version = 1
+_mnist_task.cache_version = 2
 
 
 def _plot_mnist(table: pd.DataFrame, cfg: TransLassoRealDataConfig):
@@ -403,25 +560,78 @@ def _plot_mnist(table: pd.DataFrame, cfg: TransLassoRealDataConfig):
 
     scen = list(dict.fromkeys(table["scenario"]))
     designs = list(dict.fromkeys(table["design"]))
+    has_sigma = "sigma_mse2" in table
+    n_bars = 1 + int(has_sigma) + len(designs)
+    width = 0.8 / n_bars
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:purple")
     fig, axes = plt.subplots(1, len(scen), figsize=(6.5 * len(scen), 4.6), squeeze=False)
     for ax, s in zip(axes[0], scen, strict=True):
         sub = table[table["scenario"] == s]
         strats = [x for x in _MNIST_STRATEGIES if x in set(sub["strategy"])]
         x = np.arange(len(strats))
-        th = [float(sub[sub["strategy"] == t]["theory_mse2"].iloc[0]) for t in strats]
-        ax.bar(x - 0.27, th, 0.26, color="0.75", label="replica theory (i.i.d.)")
-        for j, (d, col) in enumerate(zip(designs, ("tab:blue", "tab:orange"), strict=False)):
+        first = sub.drop_duplicates("strategy").set_index("strategy").loc[strats]
+        off = -0.4 + width / 2
+        ax.bar(x + off, first["theory_mse2"], width, color="0.75",
+               label="replica theory (i.i.d.)")
+        if has_sigma:
+            off += width
+            ax.bar(x + off, first["sigma_mse2"], width, yerr=first["sigma_se"], color="0.45",
+                   capsize=2, label="Σ theory (Monte Carlo ± s.e.)")
+        for d, col in zip(designs, colors, strict=False):
+            off += width
             dd = sub[sub["design"] == d].set_index("strategy").loc[strats]
-            ax.bar(x + 0.27 * j, dd["mse2"], 0.26, yerr=dd["se"], color=col, capsize=3,
-                   label=d)
+            ax.bar(x + off, dd["mse2"], width, yerr=dd["se"], color=col, capsize=2, label=d)
         ax.set_xticks(x)
         ax.set_xticklabels([_LABELS[t] for t in strats], rotation=25, fontsize=8)
         ax.set_ylabel(r"target coefficient error $\|\hat x-r^{(0)}\|^2/N$")
         N = int(sub["N"].iloc[0])
         ax.set_title(f"scenario {s}: N = {N}, α = {cfg.alphas}, σ = {cfg.sigmas[0]:g}; "
                      f"{int(sub['n_seeds'].iloc[0])} seeds", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.suptitle("Semi-artificial MNIST: strategies at their replica-optimal hyperparameters")
+    fig.tight_layout()
+    return fig
+
+
+def plot_before_after(before: pd.DataFrame, after: pd.DataFrame, source: str = "digits"):
+    """Simulation/theory ratios of the target error on the image design: i.i.d. theory on all
+    pixels (before), Sigma theory with heavy-tailed columns dropped (after), against the band
+    of ratios the i.i.d. theory shows on i.i.d. Gaussian designs at the same N."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img, gau = design_name("images", source), design_name("gaussian", source)
+    scen = list(dict.fromkeys(before["scenario"]))
+    fig, axes = plt.subplots(1, len(scen), figsize=(6.2 * len(scen), 4.2), squeeze=False)
+    for ax, s in zip(axes[0], scen, strict=True):
+        b = before[(before["scenario"] == s)]
+        a = after[(after["scenario"] == s)]
+        strats = [x for x in _MNIST_STRATEGIES if x in set(b["strategy"])]
+        x = np.arange(len(strats))
+        band = pd.concat([b[b["design"] == gau], a[a["design"] == gau]])["ratio_iid"]
+        ax.axhspan(band.min(), band.max(), color="0.85",
+                   label="i.i.d. sim / i.i.d. theory (finite-N band)")
+        ax.axhline(1.0, color="k", lw=0.8)
+        bi = b[b["design"] == img].set_index("strategy").loc[strats]
+        ai = a[a["design"] == img].set_index("strategy").loc[strats]
+        ax.plot(x, bi["ratio_iid"], "o", color="tab:red", label="before: all pixels, i.i.d. theory")
+        if "ratio_sigma" in bi:
+            ax.plot(x, bi["ratio_sigma"], "^", color="tab:orange",
+                    label="all pixels, Σ theory")
+        col = "ratio_sigma" if "ratio_sigma" in ai else "ratio_iid"
+        ax.plot(x, ai[col], "s", color="tab:green",
+                label=f"after: heavy-tailed pixels dropped (N = {int(ai['N'].iloc[0])}), "
+                      f"{'Σ' if col == 'ratio_sigma' else 'i.i.d.'} theory")
+        ax.set_xticks(x)
+        ax.set_xticklabels([_LABELS[t] for t in strats], rotation=25, fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylim(0.5, 30)
+        ax.set_ylabel("image simulation / theory (target error)")
+        ax.set_title(f"scenario {s}", fontsize=9)
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    fig.suptitle(f"{source}: theory for real designs, before and after", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -613,6 +823,11 @@ def run(cfg: TransLassoRealDataConfig | None = None, out_dir=None) -> dict[str, 
         figures["mnist_strategies"] = _plot_mnist(table, cfg)
         figures["mnist_spectrum"] = _plot_spectrum(spec_df, spec)
         extra["mnist_design"] = spec
+        if cfg.kurtosis_max is not None:  # the same experiment on all pixels: before/after
+            full = dataclasses.replace(cfg, kurtosis_max=None)
+            t_all_px, _, _, _, ch_all = _run_mnist(full)
+            tables.update({"mnist_all_pixels": t_all_px, "mnist_all_pixels_choice": ch_all})
+            figures["mnist_before_after"] = plot_before_after(t_all_px, table, spec["source"])
         extra["timings"]["mnist_s"] = time.perf_counter() - t0
     if "imdb" in cfg.parts:
         t0 = time.perf_counter()
@@ -639,6 +854,10 @@ def _print_summary(tables: dict, extra: dict, out: Path) -> None:
                   f"{(g['mse2'] / g['theory_mse2']).max():.2f}; restricted pick "
                   f"{c['empirical_pick']} (theory {c['theory_pick']}; dlam0 - kappa0 = "
                   f"{c['diff_dlam0_minus_kappa0']:+.4f} ± {c['diff_se']:.4f})")
+            if "ratio_sigma" in g:
+                print(f"      Σ theory: mse2 / theory = {g['ratio_sigma'].min():.2f}-"
+                      f"{g['ratio_sigma'].max():.2f}, |z| <= {g['z_sigma'].abs().max():.1f}; "
+                      f"pick {c['sigma_pick']}")
     if "imdb" in tables:
         t = tables["imdb"]
         for _, r in t.iterrows():
@@ -649,5 +868,8 @@ def _print_summary(tables: dict, extra: dict, out: Path) -> None:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    run(TransLassoRealDataConfig.quick() if "--quick" in sys.argv
-        else TransLassoRealDataConfig(), None)
+    if "--real-designs" in sys.argv:
+        run(TransLassoRealDataConfig.real_designs(kurtosis_max=10.0), None)
+    else:
+        run(TransLassoRealDataConfig.quick() if "--quick" in sys.argv
+            else TransLassoRealDataConfig(), None)

@@ -1,0 +1,180 @@
+"""Rotationally invariant single-stage Lasso and stage 1 (replica.rotinv) against the i.i.d.
+solver (exact Marchenko-Pastur reduction), closed forms and Haar-rotated simulations."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import lasso
+import replica
+from replica.design import SpectralDesign, Spectrum
+from replica.rotinv import _small_chi, solve_rotinv_pretraining, spectral_r
+
+
+@pytest.mark.parametrize("lam1", [0.05, 0.3, 1.5])
+@pytest.mark.parametrize("alphas", [(0.6,), (0.5, 4.0), (1.3, 0.4, 2.0)])
+def test_marchenko_pastur_reproduces_iid_solver(alphas, lam1):
+    k = len(alphas)
+    prior = replica.support_prior(0.1 if k > 1 else 0.0, [0.05] * k if k > 1 else [0.15],
+                                  corr=0.7)
+    sc = replica.TransferScenario(alphas, tuple(0.1 + 0.1 * i for i in range(k)), prior)
+    iid = replica.solve_pretraining(sc, lam1)
+    rot = solve_rotinv_pretraining(
+        sc, SpectralDesign(tuple(Spectrum.marchenko_pastur(a) for a in alphas)), lam1)
+    assert rot.converged and iid.converged
+    assert rot.mse1 == pytest.approx(iid.mse1, abs=1e-6)
+    assert rot.density1 == pytest.approx(iid.density1, abs=1e-6)
+    np.testing.assert_allclose(rot.m1, iid.m1, atol=1e-6)
+    assert rot.chih1 == pytest.approx(iid.chih1, rel=1e-6)
+
+
+def test_empirical_gaussian_spectrum_close_to_iid():
+    """A sampled Gaussian design's spectrum (N = 1500) gives the i.i.d. answer to ~1%."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    sp = Spectrum.from_design(rng.standard_normal((2 * n, n)) / math.sqrt(n))
+    sc = replica.TransferScenario((2.0,), (0.2,), replica.support_prior(0.0, [0.2]))
+    rot = solve_rotinv_pretraining(sc, sp, 0.4)
+    iid = replica.solve_pretraining(sc, 0.4)
+    assert rot.mse1 == pytest.approx(iid.mse1, rel=0.01)
+    assert rot.mse1 != pytest.approx(iid.mse1, rel=1e-9)  # a different, finite spectrum
+
+
+def test_r_transform_point_mass_and_two_point_oracle():
+    # A^T A = c I: R(z) = c exactly, R' = 0
+    c = 2.5
+    sp = Spectrum(eigenvalues=np.full(50, c))
+    r, rp = sp.r_transform(0.3)
+    assert r == pytest.approx(c, rel=1e-12) and abs(rp) < 1e-9
+    # two-point spectrum with zeros: brentq oracle for gamma, finite-difference R'
+    ev = np.r_[np.zeros(30), np.full(50, 0.5), np.full(20, 4.0)]
+    sp = Spectrum(eigenvalues=ev)
+
+    def gam(chi):
+        return brentq(lambda g: np.mean(1 / (ev + g)) - chi, 1e-12, 1e6, xtol=1e-15)
+
+    for chi in (0.2, 1.0, 5.0):
+        r, rp = sp.r_transform(chi)
+        assert r == pytest.approx(1 / chi - gam(chi), rel=1e-10)
+        h = 1e-5 * chi
+        rfd = ((1 / (chi + h) - gam(chi + h)) - (1 / (chi - h) - gam(chi - h))) / (2 * h)
+        assert rp == pytest.approx(-rfd, rel=1e-5)  # R'(-chi) = -d/dchi R(-chi)
+
+
+def test_spectral_r_warm_start_matches_cold():
+    sp = Spectrum.power_law(0.7, 400, 1.0)
+    kind, ev, z, mp = sp.kernel_arrays()
+    cold = spectral_r(kind, ev, z, mp, 0.8, -1.0)
+    warm = spectral_r(kind, ev, z, mp, 0.8, cold[2] * 1.3)
+    np.testing.assert_allclose(cold, warm, rtol=1e-12)
+
+
+def _simulate_single(sp, alpha, sigma, prior, lam, seeds, tag):
+    n = sp.n_features
+    m = int(round(alpha * n))
+    out = []
+    for s in seeds:
+        rng = np.random.default_rng([s, n, tag])
+        A = sp.sample_design(m, rng)
+        r = prior.sample(n, rng)[0]
+        y = A @ r + sigma * rng.standard_normal(m)
+        x = lasso.solve_weighted_lasso(A, y, lam, tol=1e-12).coef
+        out.append([np.mean((x - r) ** 2), np.mean(x != 0)])
+    o = np.asarray(out)
+    return o.mean(0), o.std(0, ddof=1) / math.sqrt(len(seeds))
+
+
+def _check_single(n, seeds, spectra, lam):
+    prior = replica.support_prior(0.0, [0.15])
+    alpha, sigma = 0.6, 0.1
+    sc = replica.TransferScenario((alpha,), (sigma,), prior)
+    iid = replica.solve_pretraining(sc, lam)
+    for sp in spectra:
+        th = solve_rotinv_pretraining(sc, sp, lam, strict=True)
+        mean, se = _simulate_single(sp, alpha, sigma, prior, lam, seeds, 1)
+        z = (mean - np.array([th.mse1, th.density1])) / se
+        assert np.all(np.abs(z) < 2.0), (sp.name, th.mse1, th.density1, mean, se)
+        # the i.i.d. theory is rejected on these spectra (the check has power)
+        assert abs(mean[0] - iid.mse1) / se[0] > 3.0, (sp.name, iid.mse1, mean, se)
+
+
+def test_single_stage_vs_haar_simulation_small():
+    """N = 500, 20 seeds, two non-MP spectra (default suite)."""
+    n = 500
+    _check_single(n, range(20), [Spectrum.geometric(0.6, n, 100.0),
+                                 Spectrum.power_law(0.6, n, 1.0)], 0.3)
+
+
+@pytest.mark.slow
+def test_single_stage_vs_haar_simulation_large():
+    n = 1000
+    _check_single(n, range(24), [Spectrum.geometric(0.6, n, 100.0),
+                                 Spectrum.power_law(0.6, n, 1.0)], 0.2)
+
+
+def _check_stage1(n, seeds):
+    prior = replica.support_prior(0.1, [0.05, 0.05], corr=0.8)
+    alphas, sigmas, lam = (0.5, 1.0), (0.1, 0.2), 0.3
+    sc = replica.TransferScenario(alphas, sigmas, prior)
+    sps = (Spectrum.geometric(alphas[0], n, 30.0), Spectrum.power_law(alphas[1], n, 1.0))
+    th = solve_rotinv_pretraining(sc, SpectralDesign(sps), lam, strict=True)
+    out = []
+    for s in seeds:
+        rng = np.random.default_rng([s, n, 2])
+        As = [sp.sample_design(int(round(a * n)), rng) for sp, a in zip(sps, alphas, strict=True)]
+        r = prior.sample(n, rng)
+        ys = [A @ r[k] + sigmas[k] * rng.standard_normal(A.shape[0]) for k, A in enumerate(As)]
+        x = lasso.solve_weighted_lasso(np.vstack(As), np.concatenate(ys), lam, tol=1e-12).coef
+        out.append([np.mean((x - r[0]) ** 2), np.mean((x - r[1]) ** 2), np.mean(x != 0)])
+    o = np.asarray(out)
+    mean, se = o.mean(0), o.std(0, ddof=1) / math.sqrt(len(seeds))
+    want = np.array([th.mse1_per_dataset[0], th.mse1_per_dataset[1], th.density1])
+    z = (mean - want) / se
+    assert np.all(np.abs(z) < 2.0), (want, mean, se)
+    iid = replica.solve_pretraining(sc, lam)
+    assert abs(mean[2] - iid.density1) / se[2] > 3.0  # i.i.d. density rejected
+
+
+def test_stage1_free_blocks_vs_simulation_small():
+    """Two datasets with different spectra and independent Haar rotations, N = 500."""
+    _check_stage1(500, range(20))
+
+
+@pytest.mark.slow
+def test_stage1_free_blocks_vs_simulation_large():
+    _check_stage1(1000, range(24))
+
+
+def test_solver_reports_and_warm_start():
+    sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
+    sp = Spectrum.geometric(0.6, 300, 50.0)
+    a = solve_rotinv_pretraining(sc, sp, 0.3)
+    assert a.converged and a.residual <= 1e-11 and a.iterations > 1
+    b = solve_rotinv_pretraining(sc, sp, 0.3, init=a)
+    assert b.iterations <= 2 and b.mse1 == pytest.approx(a.mse1, abs=1e-12)
+    d = a.to_dict()
+    assert d["m1_0"] == a.m1[0] and d["gamma_0"] == a.gamma[0]
+    with pytest.warns(replica.ConvergenceWarning):
+        c = solve_rotinv_pretraining(sc, sp, 0.3, max_iter=2, anderson=0, damping=0.5)
+    assert not c.converged
+    with pytest.raises(replica.ConvergenceError):
+        solve_rotinv_pretraining(sc, sp, 0.3, max_iter=2, strict=True)
+
+
+def test_small_chi_series_matches_newton_and_zero_chi_limit():
+    """chi -> 0 (large lam1: empty support): R -> mean eigenvalue, R' -> their variance."""
+    sp = Spectrum.geometric(0.6, 300, 100.0)
+    ev = sp.eigenvalues
+    kind, pos, z, mp = sp.kernel_arrays()
+    chi = 2e-5 / ev.max()  # just above the series threshold: Newton
+    newton = spectral_r(kind, pos, z, mp, chi, -1.0)
+    series = _small_chi(pos, (1 - z) / pos.size, chi)  # the branch used below the threshold
+    assert series[0] == pytest.approx(newton[0], rel=1e-9)
+    assert series[1] == pytest.approx(newton[1], rel=1e-5)
+    r0, rp0 = sp.r_transform(1e-300)
+    assert r0 == pytest.approx(ev.mean(), rel=1e-12) and rp0 == pytest.approx(ev.var(), rel=1e-9)
+    sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
+    big = solve_rotinv_pretraining(sc, sp, 50.0)
+    assert big.converged and big.density1 < 1e-12 and big.mse1 == pytest.approx(0.15, rel=1e-9)
