@@ -40,10 +40,12 @@ EXPERIMENTS = {
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
+    "cnn-phase": ("validation.experiments.cnn_phase", "CNNPhaseConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "setting",
+                "grid_file")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -336,6 +338,16 @@ def cmd_validate(args) -> int:
     return _run_experiment(name, args)
 
 
+def _add_cnn_phase_args(r: argparse.ArgumentParser) -> None:
+    """Options of ``reproduce cnn-phase`` (other experiments reject them)."""
+    r.add_argument("--setting", default=None,
+                   help="cnn-phase: 'kou' (Kou et al. 2023, with their published grid) or "
+                        "'yuan' (two-task transfer)")
+    r.add_argument("--grid-file", default=None,
+                   help="cnn-phase: Kou et al.'s released 100x100 test-error grid (default: "
+                        "the copy shipped in validation/data/kou)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="transfer-theory",
@@ -383,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--parts", type=lambda t: tuple(v for v in t.split(",") if v),
                        default=None, help="parts of an experiment to run, e.g. mnist,imdb")
         r.add_argument("--seeds", type=int, default=None, help="number of seeds (override)")
+        _add_cnn_phase_args(r)
         r.set_defaults(func=func)
     return p
 

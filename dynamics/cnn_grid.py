@@ -1,0 +1,241 @@
+r"""Grids of CNN training runs through the batched simulator, with exact-in-law test errors.
+
+Two drivers, both built on :func:`dynamics.simulate_cnn_gd_batched`:
+
+* :func:`simulate_kou_runs`: the single-task setting of Kou et al. 2023
+  (:class:`dynamics.KouSetting`), one GD run per (cell, seed);
+* :func:`simulate_transfer_runs`: the two-task setting of Yuan et al. 2025
+  (:class:`dynamics.CNNTransferSetting`): upstream run, Algorithm 1 (transfer) and Algorithm 2
+  (scratch) on the same Task-2 sample and fresh filters, with the random streams of
+  ``validation.experiments.cnn_transfer.run_point`` (so the trained filters are the same).
+
+Test error (derived).  A test input is :math:`x = [\hat y s, \xi]` with
+:math:`\xi\sim N(0,\sigma^2\Pi)` independent of the trained filters, so the noise-patch inner
+products :math:`z = W\xi` are exactly :math:`N(0, \sigma^2 W\Pi W^\top)` (``2m`` numbers per
+test point instead of ``d``).  With :math:`F(\hat y, z)` the network output, the error against
+the observed label, averaged over label flips, is
+
+.. math:: \mathrm{err} = p + (1-2p)\,\tfrac12\big[P(F(+1,z)\le 0) + P(F(-1,z) > 0)\big],
+
+estimated with ``n_test`` draws of :math:`z` (both signs of :math:`\hat y` per draw).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dynamics.cnn_batched import pack_signal_noise, simulate_cnn_gd_batched
+from dynamics.cnn_setting import CNNTransferSetting, sample_task, signal_vectors
+from dynamics.cnn_transfer import transfer_init
+from dynamics.kou_setting import KouSetting, kou_init, sample_kou
+
+__all__ = ["gaussian_test_error", "simulate_kou_runs", "simulate_transfer_runs"]
+
+_CHUNK_BYTES = 64e6  # memory of the d-dimensional data held per batch
+
+
+def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
+                        remove=None) -> tuple[float, float]:
+    r"""Test error of filters ``W`` on ``[yhat s_1, ..., yhat s_S, xi]`` inputs (exact in law).
+
+    Parameters
+    ----------
+    W : ndarray, shape (2, m, d)
+    signal_patches : ndarray, shape (S, d)
+        Signal patches for :math:`\hat y = +1` (layout A: one, ``u + v``; Kou: ``mu``).
+    sigma_p : float
+        Noise standard deviation.
+    flip_prob : float
+        Label-flip probability ``p``.
+    rng : numpy Generator or seed
+    n_test : int
+        Number of test draws.
+    remove : ndarray, shape (K, d), optional
+        Orthonormal directions projected out of the noise (:math:`\Pi = I - R^\top R`).
+
+    Returns
+    -------
+    err, err_clean : float
+        Expected error against the observed (flipped) labels, and against the true labels.
+    """
+    rng = np.random.default_rng(rng)
+    two, m, d = W.shape
+    Wf = W.reshape(2 * m, d)
+    cov = Wf @ Wf.T
+    if remove is not None and len(remove):
+        WR = Wf @ np.asarray(remove).T
+        cov = cov - WR @ WR.T
+    lam, V = np.linalg.eigh(sigma_p**2 * cov)
+    L = V * np.sqrt(np.maximum(lam, 0.0))
+    z = rng.standard_normal((n_test, 2 * m)) @ L.T  # (n_test, 2m)
+    jsign = np.repeat([1.0, -1.0], m)
+    noise = np.maximum(z, 0.0) @ jsign / m
+    a = Wf @ np.atleast_2d(signal_patches).T  # (2m, S)
+    sig_plus = float(jsign @ np.maximum(a, 0.0).sum(axis=1)) / m
+    sig_minus = float(jsign @ np.maximum(-a, 0.0).sum(axis=1)) / m
+    err_clean = 0.5 * (np.mean(sig_plus + noise <= 0.0) + np.mean(sig_minus + noise > 0.0))
+    return flip_prob + (1 - 2 * flip_prob) * err_clean, float(err_clean)
+
+
+def _seed_sequence(seed) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return np.random.SeedSequence(seed)
+
+
+def _chunks(n_runs: int, per_run_floats: int):
+    size = max(1, int(_CHUNK_BYTES // (8 * max(per_run_floats, 1))))
+    for start in range(0, n_runs, size):
+        yield range(start, min(n_runs, start + size))
+
+
+def _check_batchable(settings, keys: tuple[str, ...], kind) -> None:
+    if len(settings) == 0:
+        raise ValueError("settings is empty: give at least one setting")
+    for k, st in enumerate(settings):
+        if not isinstance(st, kind):
+            raise ValueError(f"settings[{k}] = {type(st).__name__}: expected {kind.__name__}")
+        for key in keys:
+            if getattr(st, key) != getattr(settings[0], key):
+                raise ValueError(f"settings[{k}].{key} = {getattr(st, key)!r} differs from "
+                                 f"settings[0].{key} = {getattr(settings[0], key)!r}; one "
+                                 "batch shares " + ", ".join(keys))
+
+
+def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
+    """Train one CNN per ``(settings[b], seeds[b])`` in the Kou setting; test errors.
+
+    Parameters
+    ----------
+    settings : sequence of KouSetting
+        Same ``n``, ``m`` and ``steps`` (``d``, ``mu_norm``, ``eta``, init may differ).
+    seeds : sequence of int, tuple of int or SeedSequence
+        One per setting; the run draws its training data, initial filters and test draws from
+        it (spawned streams), so a run does not depend on the other runs of the batch.
+    n_test : int
+        Test draws per run.
+
+    Returns
+    -------
+    list of dict
+        Per run: ``err`` (vs observed labels), ``err_clean`` (vs true labels), ``train_loss``.
+    """
+    settings = list(settings)
+    _check_batchable(settings, ("n", "m", "steps"), KouSetting)
+    if len(seeds) != len(settings):
+        raise ValueError(f"seeds has {len(seeds)} entries: expected one per setting "
+                         f"({len(settings)})")
+    st0 = settings[0]
+    out: list[dict] = []
+    dmax = max(st.d for st in settings)
+    for idx in _chunks(len(settings), (st0.n + 2 * st0.m) * dmax):
+        samples, W0, test_rngs = [], [], []
+        for b in idx:
+            r_data, r_init, r_test = (np.random.default_rng(c)
+                                      for c in _seed_sequence(seeds[b]).spawn(3))
+            samples.append(sample_kou(settings[b], settings[b].n, r_data))
+            W0.append(kou_init(settings[b], r_init))
+            test_rngs.append(r_test)
+        res = simulate_cnn_gd_batched(_pack_ragged(samples, W0), [settings[b].eta for b in idx],
+                                      st0.steps)
+        for a, b in enumerate(idx):
+            st = settings[b]
+            err, clean = gaussian_test_error(res.weights(a), st.signal, st.sigma_p,
+                                             st.flip_prob, test_rngs[a], n_test)
+            out.append({"err": err, "err_clean": clean, "train_loss": float(res.loss[a, -1])})
+    return out
+
+
+def _pack_ragged(samples, W0):
+    """Pack runs whose ``d`` may differ (zero-padded to the largest ``d``; exact)."""
+    dmax = max(s.xi.shape[1] for s in samples)
+
+    def pad(x):
+        return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, dmax - x.shape[-1])])
+
+    runs = pack_signal_noise(
+        np.stack([pad(s.u + s.v) for s in samples]), np.stack([s.y_true for s in samples]),
+        np.stack([s.y for s in samples]), np.stack([pad(s.xi) for s in samples]),
+        np.stack([pad(w) for w in W0]))
+    # drop the padding again so that weights() has each run's own d
+    d = [s.xi.shape[1] for s in samples]
+    runs.basis[:] = [bs[:, :db] for bs, db in zip(runs.basis, d, strict=True)]
+    runs.W0[:] = [w[..., :db] for w, db in zip(runs.W0, d, strict=True)]
+    return runs
+
+
+def _task2_remove(st: CNNTransferSetting) -> np.ndarray:
+    """Unit directions of u and v2 (the Task-2 noise is orthogonal to both; spec §1.3)."""
+    e = np.zeros((2, st.d))
+    e[0, 0] = 1.0
+    e[1, 1] = st.v_cos
+    e[1, 2] = math.sqrt(max(0.0, 1.0 - st.v_cos**2))
+    return e
+
+
+def simulate_transfer_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
+    """Upstream, transfer and scratch runs of Yuan et al.'s two-task setting, batched.
+
+    Parameters
+    ----------
+    settings : sequence of CNNTransferSetting
+        Layout A; same ``m``, ``N1``, ``N2``, ``T1``, ``T2`` (``d``, norms, noise, ``alpha``,
+        ``eta`` may differ).
+    seeds : sequence of int, tuple of int or SeedSequence
+        One per setting, spawned as in ``cnn_transfer.run_point``.
+    n_test : int
+        Test draws per run.
+
+    Returns
+    -------
+    list of dict
+        ``err_transfer``, ``err_scratch`` (vs observed labels), ``err_transfer_clean``,
+        ``err_scratch_clean``, ``loss_transfer``, ``loss_scratch``, ``loss_upstream``.
+    """
+    settings = list(settings)
+    _check_batchable(settings, ("m", "N1", "N2", "T1", "T2", "layout"), CNNTransferSetting)
+    if settings[0].layout != "A":
+        raise ValueError(f"layout = {settings[0].layout!r}: the batched driver supports 'A'")
+    if len(seeds) != len(settings):
+        raise ValueError(f"seeds has {len(seeds)} entries: expected one per setting "
+                         f"({len(settings)})")
+    st0 = settings[0]
+    dmax = max(st.d for st in settings)
+    out: list[dict] = []
+    for idx in _chunks(len(settings), (st0.N1 + st0.N2 + 8 * st0.m) * dmax):
+        out.extend(_transfer_chunk([settings[b] for b in idx], [seeds[b] for b in idx], n_test))
+    return out
+
+
+def _transfer_chunk(settings, seeds, n_test):
+    st0 = settings[0]
+    streams = [[np.random.default_rng(c) for c in _seed_sequence(s).spawn(6)] for s in seeds]
+    down, up, fresh, up0 = [], [], [], []
+    for st, (r_task2, _, r_up, r_upinit, _, r_fresh) in zip(settings, streams, strict=True):
+        down.append(sample_task(st, 2, st.N2, r_task2))
+        fresh.append(st.sigma_0 * r_fresh.standard_normal((2, st.m, st.d)))
+        up.append(sample_task(st, 1, st.N1, r_up))
+        up0.append(st.sigma_0 * r_upinit.standard_normal((2, st.m, st.d)))
+    eta = [st.eta for st in settings]
+    res_up = simulate_cnn_gd_batched(_pack_ragged(up, up0), eta, st0.T1)
+    inits = [transfer_init(res_up.weights(a), st.alpha, streams[a][4], mode=st.transfer_mode,
+                           sigma_0=st.sigma_0, fresh=fresh[a]).weights
+             for a, st in enumerate(settings)]
+    res_s = simulate_cnn_gd_batched(_pack_ragged(down, fresh), eta, st0.T2)
+    res_t = simulate_cnn_gd_batched(_pack_ragged(down, inits), eta, st0.T2)
+    rows = []
+    for a, st in enumerate(settings):
+        u, _, v2 = signal_vectors(st)
+        rem = _task2_remove(st)
+        test_seed = int(streams[a][1].integers(2**63))  # same test draws for both methods
+        e_t, c_t = gaussian_test_error(res_t.weights(a), u + v2, st.sigma_p2, st.flip_prob2,
+                                       test_seed, n_test, rem)
+        e_s, c_s = gaussian_test_error(res_s.weights(a), u + v2, st.sigma_p2, st.flip_prob2,
+                                       test_seed, n_test, rem)
+        rows.append({"err_transfer": e_t, "err_scratch": e_s, "err_transfer_clean": c_t,
+                     "err_scratch_clean": c_s, "loss_transfer": float(res_t.loss[a, -1]),
+                     "loss_scratch": float(res_s.loss[a, -1]),
+                     "loss_upstream": float(res_up.loss[a, -1])})
+    return rows
