@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from dynamics.cnn_batched import pack_signal_noise, simulate_cnn_gd_batched
+from dynamics.cnn_batched import pack_runs, pack_signal_noise, simulate_cnn_gd_batched
 from dynamics.cnn_setting import CNNTransferSetting, sample_task, signal_vectors
 from dynamics.cnn_transfer import transfer_init
 from dynamics.kou_setting import KouSetting, kou_init, sample_kou
@@ -37,7 +37,7 @@ _CHUNK_BYTES = 64e6  # memory of the d-dimensional data held per batch
 
 
 def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
-                        remove=None) -> tuple[float, float]:
+                        remove=None, bias=False) -> tuple[float, float]:
     r"""Test error of filters ``W`` on ``[yhat s_1, ..., yhat s_S, xi]`` inputs (exact in law).
 
     Parameters
@@ -54,6 +54,9 @@ def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
         Number of test draws.
     remove : ndarray, shape (K, d), optional
         Orthonormal directions projected out of the noise (:math:`\Pi = I - R^\top R`).
+    bias : bool
+        ``W`` has shape (2, m, d + 1), its last coordinate a bias added to every patch's
+        pre-activation (:class:`dynamics.KouSetting` with ``bias=True``).
 
     Returns
     -------
@@ -62,6 +65,11 @@ def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
     """
     rng = np.random.default_rng(rng)
     two, m, d = W.shape
+    b = np.zeros(2 * m)
+    if bias:
+        b = W[..., -1].reshape(2 * m)
+        W = W[..., :-1]
+        d -= 1
     Wf = W.reshape(2 * m, d)
     cov = Wf @ Wf.T
     if remove is not None and len(remove):
@@ -69,12 +77,12 @@ def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
         cov = cov - WR @ WR.T
     lam, V = np.linalg.eigh(sigma_p**2 * cov)
     L = V * np.sqrt(np.maximum(lam, 0.0))
-    z = rng.standard_normal((n_test, 2 * m)) @ L.T  # (n_test, 2m)
+    z = rng.standard_normal((n_test, 2 * m)) @ L.T + b  # (n_test, 2m)
     jsign = np.repeat([1.0, -1.0], m)
     noise = np.maximum(z, 0.0) @ jsign / m
     a = Wf @ np.atleast_2d(signal_patches).T  # (2m, S)
-    sig_plus = float(jsign @ np.maximum(a, 0.0).sum(axis=1)) / m
-    sig_minus = float(jsign @ np.maximum(-a, 0.0).sum(axis=1)) / m
+    sig_plus = float(jsign @ np.maximum(a + b[:, None], 0.0).sum(axis=1)) / m
+    sig_minus = float(jsign @ np.maximum(-a + b[:, None], 0.0).sum(axis=1)) / m
     err_clean = 0.5 * (np.mean(sig_plus + noise <= 0.0) + np.mean(sig_minus + noise > 0.0))
     return flip_prob + (1 - 2 * flip_prob) * err_clean, float(err_clean)
 
@@ -110,7 +118,7 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
     Parameters
     ----------
     settings : sequence of KouSetting
-        Same ``n``, ``m`` and ``steps`` (``d``, ``mu_norm``, ``eta``, init may differ).
+        Same ``n``, ``m``, ``steps`` and ``bias`` (``d``, ``mu_norm``, ``eta``, init may differ).
     seeds : sequence of int, tuple of int or SeedSequence
         One per setting; the run draws its training data, initial filters and test draws from
         it (spawned streams), so a run does not depend on the other runs of the batch.
@@ -123,7 +131,7 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
         Per run: ``err`` (vs observed labels), ``err_clean`` (vs true labels), ``train_loss``.
     """
     settings = list(settings)
-    _check_batchable(settings, ("n", "m", "steps"), KouSetting)
+    _check_batchable(settings, ("n", "m", "steps", "bias"), KouSetting)
     if len(seeds) != len(settings):
         raise ValueError(f"seeds has {len(seeds)} entries: expected one per setting "
                          f"({len(settings)})")
@@ -138,12 +146,13 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
             samples.append(sample_kou(settings[b], settings[b].n, r_data))
             W0.append(kou_init(settings[b], r_init))
             test_rngs.append(r_test)
-        res = simulate_cnn_gd_batched(_pack_ragged(samples, W0), [settings[b].eta for b in idx],
-                                      st0.steps)
+        runs = (pack_runs([s.patches for s in samples], [s.y for s in samples], W0)
+                if st0.bias else _pack_ragged(samples, W0))
+        res = simulate_cnn_gd_batched(runs, [settings[b].eta for b in idx], st0.steps)
         for a, b in enumerate(idx):
             st = settings[b]
             err, clean = gaussian_test_error(res.weights(a), st.signal, st.sigma_p,
-                                             st.flip_prob, test_rngs[a], n_test)
+                                             st.flip_prob, test_rngs[a], n_test, bias=st.bias)
             out.append({"err": err, "err_clean": clean, "train_loss": float(res.loss[a, -1])})
     return out
 

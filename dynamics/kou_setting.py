@@ -20,6 +20,12 @@ default initialisation :math:`W\sim U(-1/\sqrt d, 1/\sqrt d)`, i.e. :math:`V\sim
 U(-(m/2)/\sqrt d, (m/2)/\sqrt d)` in our units (their bias is dropped: our network has none).
 With ``m = 10`` and :math:`\eta_K = 0.1`: :math:`\eta = 2.5` and a uniform initialisation of
 half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).
+
+Their ``Conv1d`` also has a trained bias :math:`b_{j,r}` (initialised like the weights).  A bias
+is exactly an extra input coordinate equal to 1 in every patch:
+:math:`\sigma(\langle w,x^{(p)}\rangle + b) = \sigma(\langle [w,b],[x^{(p)},1]\rangle)`, and gradient
+descent on :math:`b` is gradient descent on that coordinate; with ``bias=True`` the patches are
+augmented that way (dimension ``d + 1``) and the same simulator runs unchanged.
 """
 
 from __future__ import annotations
@@ -82,6 +88,9 @@ class KouSetting:
         Scale ``s`` of the PyTorch initialisation (their ``m/2 = 5``).
     sigma_0 : float
         Standard deviation of the Gaussian initialisation.
+    bias : bool
+        Trained bias per filter (their ``Conv1d``), as an extra input coordinate equal to 1
+        (initialised like the weights; 0 with the Gaussian initialisation).
     """
 
     d: int = 500
@@ -95,6 +104,7 @@ class KouSetting:
     init: str = "pytorch"
     init_scale: float = 5.0
     sigma_0: float = 0.01
+    bias: bool = False
 
     def __post_init__(self) -> None:
         _check_int("d", self.d, 2)
@@ -108,18 +118,21 @@ class KouSetting:
         if not 0 <= self.flip_prob < 0.5:
             raise ValueError(f"flip_prob = {self.flip_prob}: label-flip probability must lie "
                              "in [0, 1/2)")
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ValueError(f"bias = {self.bias!r}: must be True or False")
         if self.init not in KOU_INITS:
             raise ValueError(f"init = {self.init!r}: must be one of {KOU_INITS}")
 
     @classmethod
     def published(cls, d: int, mu_norm: float, *, lr: float = 0.1, m: int = 10,
                   **changes) -> KouSetting:
-        r"""Kou et al.'s script (``lr``, ``m``, PyTorch init) mapped into our units.
+        r"""Kou et al.'s script (``lr``, ``m``, PyTorch init, bias) mapped into our units.
 
-        :math:`\eta = (m/2)^2\,\mathrm{lr}` and ``init_scale = m/2``.
+        :math:`\eta = (m/2)^2\,\mathrm{lr}`, ``init_scale = m/2`` and ``bias = True``.
         """
-        return cls(d=d, mu_norm=mu_norm, m=m, eta=(m / 2) ** 2 * lr, init_scale=m / 2,
-                   **changes)
+        kw = dict(d=d, mu_norm=mu_norm, m=m, eta=(m / 2) ** 2 * lr, init_scale=m / 2,
+                  bias=True)
+        return cls(**{**kw, **changes})
 
     def replace(self, **changes) -> KouSetting:
         """Copy with some fields changed (validated again)."""
@@ -139,7 +152,9 @@ class KouSetting:
 def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     """Draw ``n`` samples ``[yhat mu, xi]`` with flipped labels (Kou et al. 2023, §3).
 
-    Returns a :class:`dynamics.TaskSample` with ``u = mu`` and ``v = 0``.
+    Returns a :class:`dynamics.TaskSample` with ``u = mu`` and ``v = 0``; with
+    ``setting.bias`` the patches carry an extra last coordinate equal to 1 (shape
+    ``(n, 2, d + 1)``; ``xi`` stays ``(n, d)``).
     """
     _check_int("n", n, 1)
     rng = np.random.default_rng(rng)
@@ -147,18 +162,25 @@ def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     y_true = rng.choice(np.array([-1.0, 1.0]), size=n)
     y = np.where(rng.random(n) < setting.flip_prob, -y_true, y_true)
     xi = setting.sigma_p * rng.standard_normal((n, setting.d))
-    patches = np.empty((n, 2, setting.d))
-    patches[:, 0] = y_true[:, None] * mu[None, :]
-    patches[:, 1] = xi
+    patches = np.ones((n, 2, setting.d + int(setting.bias)))
+    patches[:, 0, : setting.d] = y_true[:, None] * mu[None, :]
+    patches[:, 1, : setting.d] = xi
     return TaskSample(patches=patches, y=y, y_true=y_true, xi=xi, u=mu, v=np.zeros(setting.d),
                       task=1, layout="A")
 
 
 def kou_init(setting: KouSetting, rng) -> np.ndarray:
-    r"""Initial filters, shape (2, m, d): scaled PyTorch default or :math:`N(0,\sigma_0^2)`."""
+    r"""Initial filters: scaled PyTorch default or :math:`N(0,\sigma_0^2)`.
+
+    Shape (2, m, d), or (2, m, d + 1) with ``setting.bias`` (last coordinate: the bias; PyTorch
+    draws it like the weights, :math:`U(-s/\sqrt d, s/\sqrt d)`; 0 with the Gaussian init).
+    """
     rng = np.random.default_rng(rng)
-    shape = (2, setting.m, setting.d)
+    shape = (2, setting.m, setting.d + int(setting.bias))
     if setting.init == "gaussian":
-        return setting.sigma_0 * rng.standard_normal(shape)
+        W = setting.sigma_0 * rng.standard_normal(shape)
+        if setting.bias:
+            W[..., -1] = 0.0
+        return W
     half = setting.init_scale / np.sqrt(setting.d)
     return rng.uniform(-half, half, size=shape)

@@ -42,7 +42,8 @@ from validation.outputs import make_output_dir, save_results
 from validation.runner import run_grid
 
 __all__ = ["EXPERIMENT_NAME", "CNNPhaseConfig", "SETTINGS", "run", "load_published_grid",
-           "default_grid_file", "kou_row_task", "yuan_row_task", "fit_constants"]
+           "default_grid_file", "kou_row_task", "yuan_row_task", "fit_constants", "seed_grids",
+           "constants_table", "draw_fit", "heat"]
 
 EXPERIMENT_NAME = "cnn-phase"
 SETTINGS = ("kou", "yuan")
@@ -202,7 +203,7 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     return [{"mu_norm": float(v), **r} for v, r in zip(mu, rows, strict=True)]
 
 
-kou_row_task.cache_version = 1
+kou_row_task.cache_version = 2
 
 
 def yuan_row_task(d: int, u: list, setting: dict, n_test: int, root: int,
@@ -247,7 +248,7 @@ def _yuan_runs(cfg: CNNPhaseConfig) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------
 
 
-def _seed_grids(runs: pd.DataFrame, col: str, s_col: str, d_vals, s_vals) -> np.ndarray:
+def seed_grids(runs: pd.DataFrame, col: str, s_col: str, d_vals, s_vals) -> np.ndarray:
     """(n_seeds, n_d, n_s) array of ``col``."""
     piv = runs.pivot_table(index=["seed", "d"], columns=s_col, values=col)
     seeds = sorted(runs["seed"].unique())
@@ -266,7 +267,7 @@ def fit_constants(grids: np.ndarray, s_vals, d_vals, levels, theorem: str, param
     return fits
 
 
-def _constants_table(fits: list[dynamics.PhaseFit]) -> pd.DataFrame:
+def constants_table(fits: list[dynamics.PhaseFit]) -> pd.DataFrame:
     rows = []
     for f in fits:
         name, grid = f.fitted_on.split(": ", 1)
@@ -335,14 +336,14 @@ def _kou_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
         sub = runs[runs["init"] == init]
         if sub.empty:
             continue
-        g = _seed_grids(sub, "err", "mu_norm", d_vals, mu)
+        g = seed_grids(sub, "err", "mu_norm", d_vals, mu)
         grids[tag] = g
         fits += fit_constants(g, mu, d_vals, cfg.levels, "thm43", params, names,
                               f"simulated, {text}, {g.shape[0]} seeds", **kw)
         tags += [tag] * 2
         chi2.append({"grid": tag, **_kou_chi2(g, pub, pub_sd, (0.15, 0.4))})
     bnd = _boundaries_table(fits, tags)
-    return {"constants": _constants_table(fits), "boundaries": bnd,
+    return {"constants": constants_table(fits), "boundaries": bnd,
             "comparison": _kou_comparison(bnd), "chi2": pd.DataFrame(chi2),
             "_fits": fits, "_grids": grids, "_pub": pub, "_axes": (d_vals, mu)}
 
@@ -351,8 +352,8 @@ def _yuan_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
     d_vals, u = cfg.yuan_axes()
     st = cfg.yuan_setting()
     kw = dict(n_boot=cfg.n_boot, rng=cfg.seed)
-    g_s = _seed_grids(runs, "err_scratch", "u_norm", d_vals, u)
-    g_t = _seed_grids(runs, "err_transfer", "u_norm", d_vals, u)
+    g_s = seed_grids(runs, "err_scratch", "u_norm", d_vals, u)
+    g_t = seed_grids(runs, "err_transfer", "u_norm", d_vals, u)
     p43 = {"N": st.N2, "sigma_p": st.sigma_p2, "v_norm": st.v2_norm}
     p42 = {"alpha": st.alpha, "N1": st.N1, "N2": st.N2, "v2_norm": st.v2_norm,
            "sigma_p1": st.sigma_p1, "sigma_p2": st.sigma_p2}
@@ -361,7 +362,7 @@ def _yuan_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
     fits += fit_constants(g_t, u, d_vals, cfg.levels, "thm42", p42, ("C1", "C3"),
                           f"simulated transfer grid, {g_t.shape[0]} seeds", **kw)
     tags = ["scratch"] * 2 + ["transfer"] * 2
-    return {"constants": _constants_table(fits), "boundaries": _boundaries_table(fits, tags),
+    return {"constants": constants_table(fits), "boundaries": _boundaries_table(fits, tags),
             "_fits": fits, "_grids": {"scratch": g_s, "transfer": g_t}, "_axes": (d_vals, u),
             "_params": (p43, p42)}
 
@@ -377,23 +378,19 @@ def _cells(runs: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame
 # ------------------------------------------------------------------------------------------
 
 
-def _band(ax, d, fit, C_lo_hi, curve, style, label):
-    lo = curve(d, C_lo_hi[0])
-    hi = curve(d, C_lo_hi[1])
-    ax.fill_between(d, lo, hi, color=style, alpha=0.35, lw=0, label=label)
-
-
-def _draw_fit(ax, fit: dynamics.PhaseFit, curve, color: str, name: str, what: str):
+def draw_fit(ax, fit: dynamics.PhaseFit, curve, color: str, name: str, what: str):
     """Fitted theorem boundary as a band (95% interval of the constant) + simulated contour."""
-    dd = np.linspace(fit.d.min(), fit.d.max(), 200)
-    _band(ax, dd, fit, (fit.constant_lo, fit.constant_hi), curve, color,
-          f"{what}, {name} = {fit.constant:.2g} [{fit.constant_lo:.2g}, {fit.constant_hi:.2g}]"
-          f" fitted to the {fit.level:g} contour ({fit.fitted_on.split(': ', 1)[1]})")
+    dd = np.geomspace(fit.d.min(), fit.d.max(), 200)
+    ax.fill_betweenx(dd, curve(dd, fit.constant_lo), curve(dd, fit.constant_hi), color=color,
+                     alpha=0.45, lw=0,
+                     label=f"{what}, {name} = {fit.constant:.2g} [{fit.constant_lo:.2g}, "
+                           f"{fit.constant_hi:.2g}] fitted to the {fit.level:g} contour "
+                           f"({fit.fitted_on.split(': ', 1)[1]})")
     ax.errorbar(fit.boundary, fit.d, xerr=[fit.boundary - fit.lo, fit.hi - fit.boundary],
                 fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0)
 
 
-def _heat(ax, grid, d_vals, s_vals, title, vmax=0.5):
+def heat(ax, grid, d_vals, s_vals, title, vmax=0.5):
     im = ax.pcolormesh(s_vals, d_vals, grid, cmap="viridis_r", vmin=0.0, vmax=vmax,
                        shading="nearest")
     ax.set_title(title, fontsize=9)
@@ -411,22 +408,22 @@ def _plot_kou(tab: dict):
     for k, (tag, g) in enumerate(tab["_grids"].items()):
         panels.append((f"simulated: {tag.replace('simulated_', '')}", g.mean(axis=0),
                        fits[2 + 2 * k: 4 + 2 * k]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 7.2), squeeze=False)
 
     def curve(d, C):
         return dynamics.critical_u_norm_scratch(d, 20, 0.0, 1.0, C=C)
 
     for ax, (title, grid, pf) in zip(axes[0], panels, strict=True):
-        im = _heat(ax, grid, d_vals, mu, title)
+        im = heat(ax, grid, d_vals, mu, title)
         for f, name, col in zip(pf, ("C1'", "C3'"), ("white", "orange"), strict=True):
-            _draw_fit(ax, f, curve, col, name, "Thm 4.3")
+            draw_fit(ax, f, curve, col, name, "Thm 4.3")
         for f, mk in zip(fits[0:2], ("s", "D"), strict=True):
             ax.plot(f.boundary, f.d, mk, mfc="none", mec="red", ms=4,
                     label=f"published boundary at {f.level:g}")
         dd = np.linspace(d_vals.min(), d_vals.max(), 100)
         ax.plot(curve(dd, 1.0), dd, "k:", lw=1, label="Thm 4.3 with C = 1 (unfitted)")
         ax.set_xlim(mu.min(), mu.max())
-        ax.legend(fontsize=5.5, loc="upper left")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1))
         fig.colorbar(im, ax=ax, label="test error")
     fig.suptitle("Kou et al. setting (n = 20, m = 10, p = 0.1, 100 GD steps): test error over "
                  r"$(\|\mu\|, d)$; bands: Theorem 4.3 boundary $n\|\mu\|^4 = C\sigma_p^4 d$ with "
@@ -441,7 +438,7 @@ def _plot_yuan(tab: dict, cfg: CNNPhaseConfig):
     d_vals, u = tab["_axes"]
     p43, p42 = tab["_params"]
     fits = tab["_fits"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 7.2))
 
     def c43(d, C):
         return dynamics.critical_u_norm_scratch(d, p43["N"], p43["v_norm"], p43["sigma_p"], C=C)
@@ -454,16 +451,16 @@ def _plot_yuan(tab: dict, cfg: CNNPhaseConfig):
     for ax, key, pf, curve, thm, names in (
             (axes[0], "scratch", fits[0:2], c43, "Thm 4.3", ("C1'", "C3'")),
             (axes[1], "transfer", fits[2:4], c42, "Thm 4.2", ("C1", "C3"))):
-        im = _heat(ax, tab["_grids"][key].mean(axis=0), d_vals, u, f"{key} (mean of "
+        im = heat(ax, tab["_grids"][key].mean(axis=0), d_vals, u, f"{key} (mean of "
                    f"{tab['_grids'][key].shape[0]} seeds)")
         for f, name, col in zip(pf, names, ("white", "orange"), strict=True):
-            _draw_fit(ax, f, curve, col, name, thm)
+            draw_fit(ax, f, curve, col, name, thm)
         dd = np.geomspace(d_vals.min(), d_vals.max(), 100)
         ax.plot(curve(dd, 1.0), dd, "k:", lw=1, label=f"{thm} with C = 1 (unfitted)")
         ax.set_yscale("log")
         ax.set_xlim(u.min(), u.max())
         ax.set_xlabel(r"$\|u\|$")
-        ax.legend(fontsize=5.5, loc="upper left")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1))
         fig.colorbar(im, ax=ax, label="downstream test error")
     st = cfg.yuan_setting()
     fig.suptitle(f"Yuan et al. setting: N1={st.N1}, N2={st.N2}, alpha={st.alpha}, "
