@@ -137,8 +137,9 @@ def _assemble(bases, q_idx, q_sign, ys, W0s) -> BatchedRuns:
     G = np.zeros((B, k, k))
     for b, (basis, W0) in enumerate(zip(bases, W0s, strict=True)):
         kb = basis.shape[0]
-        G[b, :kb, :kb] = basis @ basis.T
-        H0[b, :, :kb] = W0.reshape(2 * m, -1) @ basis.T
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: DivergenceError later
+            G[b, :kb, :kb] = basis @ basis.T
+            H0[b, :, :kb] = W0.reshape(2 * m, -1) @ basis.T
     return BatchedRuns(H0=H0, G=G, q_idx=np.ascontiguousarray(q_idx, dtype=np.int64),
                        q_sign=np.ascontiguousarray(q_sign, dtype=np.float64),
                        y=np.ascontiguousarray(ys, dtype=np.float64), basis=list(bases),

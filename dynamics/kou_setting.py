@@ -23,9 +23,9 @@ half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).
 
 Their ``Conv1d`` also has a trained bias :math:`b_{j,r}` (initialised like the weights).  A bias
 is exactly an extra input coordinate equal to 1 in every patch:
-:math:`\sigma(\langle w,x^{(p)}\rangle + b) = \sigma(\langle [w,b],[x^{(p)},1]\rangle)`, and gradient
-descent on :math:`b` is gradient descent on that coordinate; with ``bias=True`` the patches are
-augmented that way (dimension ``d + 1``) and the same simulator runs unchanged.
+:math:`\sigma(\langle w,x^{(p)}\rangle + b) = \sigma(\langle [w,b],[x^{(p)},1]\rangle)`, and
+gradient descent on :math:`b` is gradient descent on that coordinate; with ``bias=True`` the
+patches are augmented that way (dimension ``d + 1``) and the same simulator runs unchanged.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 r"""Phase boundaries read off test-error grids, fitted exponents and theorem constants.
 
-A grid holds the test error over (d, signal norm ``s``).  For each ``d`` the error is first
-made non-increasing in ``s`` (pool-adjacent-violators fit), and the **boundary** at level
-:math:`e` is the ``s`` where that fit crosses :math:`e` (linear interpolation; NaN when it
-does not cross inside the grid).
+A grid holds the test error over (d, signal norm ``s``).  For each ``d`` the crossing of level
+:math:`e` is located on the non-increasing (pool-adjacent-violators) fit of the error in ``s``,
+and the **boundary** is where a least-squares parabola through the raw values of the 8 cells
+around that crossing decreases through :math:`e` (NaN when the fit does not cross inside the
+grid).
 
 Theorem forms (Yuan et al. 2025, Theorems 4.2/4.3; Kou et al. 2023, Theorem 4.2), each with
 the statistic :math:`g(d, s)` that the theorem compares with a constant:
@@ -59,13 +60,26 @@ def isotonic_decreasing(y: np.ndarray) -> np.ndarray:
     return np.repeat(vals, sizes)
 
 
-def _crossing(s: np.ndarray, fit: np.ndarray, level: float) -> float:
+def _crossing(s: np.ndarray, row: np.ndarray, level: float, half_window: int = 4) -> float:
+    """Crossing of ``level``: located on the isotonic fit, refined by a local quadratic fit."""
+    fit = isotonic_decreasing(row)
     below = np.flatnonzero(fit <= level)
     if below.size == 0 or below[0] == 0:
         return np.nan
     i = below[0]
     e0, e1 = fit[i - 1], fit[i]
-    return float(s[i - 1] + (s[i] - s[i - 1]) * (e0 - level) / (e0 - e1))
+    coarse = float(s[i - 1] + (s[i] - s[i - 1]) * (e0 - level) / (e0 - e1))
+    lo, hi = max(0, i - half_window), min(s.size, i + half_window)
+    if hi - lo < 4:
+        return coarse
+    c2, c1, c0 = np.polyfit(s[lo:hi], row[lo:hi], 2)
+    roots = np.roots([c2, c1, c0 - level])
+    roots = roots[np.isreal(roots)].real
+    roots = roots[(roots >= s[lo]) & (roots <= s[hi - 1])
+                  & (2 * c2 * roots + c1 < 0)]  # a decreasing crossing inside the window
+    if roots.size == 0:
+        return coarse
+    return float(roots[np.argmin(np.abs(roots - coarse))])
 
 
 def boundary(grid: np.ndarray, s_values: np.ndarray, level: float) -> np.ndarray:
@@ -90,7 +104,7 @@ def boundary(grid: np.ndarray, s_values: np.ndarray, level: float) -> np.ndarray
         raise ValueError(f"grid has shape {grid.shape}: expected (n_d, {s.size})")
     if np.any(np.diff(s) <= 0):
         raise ValueError("s_values must be strictly increasing")
-    return np.array([_crossing(s, isotonic_decreasing(row), level) for row in grid])
+    return np.array([_crossing(s, row, level) for row in grid])
 
 
 def fit_exponent(d: np.ndarray, s_star: np.ndarray) -> tuple[float, float]:
