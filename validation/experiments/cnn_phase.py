@@ -85,7 +85,8 @@ def load_published_grid(path) -> np.ndarray:
 # configuration
 # ------------------------------------------------------------------------------------------
 
-_YUAN_FIXED = dict(m=40, eta=0.01, sigma_0=0.01, T1=800, T2=400, N2=20, sigma_p1=1.0,
+# the base setting of ``cnn-transfer`` (its Fig. 2 grid shares these tasks and their cache)
+_YUAN_FIXED = dict(m=40, eta=0.01, sigma_0=0.01, T1=800, T2=400, N2=20, sigma_p1=1.0, u_norm=1.5,
                    sigma_p2=1.0, v1_norm=1.0, v2_norm=2.5, flip_prob1=0.1, flip_prob2=0.1,
                    alpha=0.5, layout="A", transfer_mode="filter")
 
@@ -201,11 +202,13 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     ``init="pytorch"``: their network exactly (PyTorch init, bias); ``"gaussian"``: this
     package's model (spec §2: no bias, ``N(0, 0.01^2)`` filters) at the same learning rate.
     """
+    c0 = time.process_time()
     sts = [dynamics.KouSetting.published(int(d), float(v), init=init,
                                          bias=(init == "pytorch")) for v in mu]
     seeds = [(root, seed, int(d), int(round(1000 * v))) for v in mu]
     rows = dynamics.simulate_kou_runs(sts, seeds, n_test=n_test)
-    return [{"mu_norm": float(v), **r} for v, r in zip(mu, rows, strict=True)]
+    cpu = (time.process_time() - c0) / len(mu)
+    return [{"mu_norm": float(v), **r, "cpu_s": cpu} for v, r in zip(mu, rows, strict=True)]
 
 
 kou_row_task.cache_version = 2
@@ -214,14 +217,16 @@ kou_row_task.cache_version = 2
 def yuan_row_task(d: int, u: list, setting: dict, n_test: int, root: int,
                   seed: int) -> list[dict]:
     """All ``|u|`` of one ``d`` for one seed, Yuan setting: transfer and scratch, batched."""
+    c0 = time.process_time()
     sts = [dynamics.CNNTransferSetting(**{**setting, "d": int(d), "u_norm": float(v)})
            for v in u]
     seeds = [(root, seed, int(d), int(round(1000 * v))) for v in u]
     rows = dynamics.simulate_transfer_runs(sts, seeds, n_test=n_test)
-    return [{"u_norm": float(v), **r} for v, r in zip(u, rows, strict=True)]
+    cpu = (time.process_time() - c0) / len(u)
+    return [{"u_norm": float(v), **r, "cpu_s": cpu} for v, r in zip(u, rows, strict=True)]
 
 
-yuan_row_task.cache_version = 1
+yuan_row_task.cache_version = 2
 
 
 def _runner_kw(cfg: CNNPhaseConfig) -> dict:
@@ -243,7 +248,8 @@ def _yuan_runs(cfg: CNNPhaseConfig) -> pd.DataFrame:
     setting = cfg.yuan_setting(d=int(d[0])).to_dict()
     params = [{"d": int(di), "u": [float(v) for v in u], "setting": setting,
                "n_test": cfg.n_test, "root": cfg.seed} for di in d]
-    df = run_grid(yuan_row_task, params, seeds=range(cfg.seeds()), desc="cnn-phase yuan",
+    df = run_grid(yuan_row_task, params, seeds=range(1000, 1000 + cfg.seeds()),
+                  desc="cnn-phase yuan",
                   **_runner_kw(cfg))
     return df.drop(columns=["u", "setting"])
 
@@ -411,8 +417,10 @@ def _plot_kou(tab: dict):
     d_vals, mu = tab["_axes"]
     fits = tab["_fits"]
     panels = [("published grid (Kou et al. 2023)", tab["_pub"], fits[0:2])]
+    titles = {"simulated_pytorch_init": "simulated: their network (PyTorch init + bias)",
+              "simulated_sigma0_0.01": "simulated: our model (no bias, sigma_0 = 0.01)"}
     for k, (tag, g) in enumerate(tab["_grids"].items()):
-        panels.append((f"simulated: {tag.replace('simulated_', '')}", g.mean(axis=0),
+        panels.append((f"{titles[tag]}, {g.shape[0]} seeds", g.mean(axis=0),
                        fits[2 + 2 * k: 4 + 2 * k]))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 7.2), squeeze=False)
 
@@ -504,6 +512,7 @@ def run(cfg: CNNPhaseConfig | None = None, out_dir=None) -> dict[str, pd.DataFra
     tables = {"cells": cells, "runs": runs,
               **{k: v for k, v in tab.items() if not k.startswith("_")}}
     timings = {"simulation_s": t_sim, "total_s": time.perf_counter() - t0,
+               "simulation_cpu_s": float(runs["cpu_s"].sum()),
                "n_runs": int(len(runs)), "n_cached_tasks": int(runs.attrs.get("n_cached", 0))}
     save_results(out, tables, cfg, figures={f"phase_{cfg.setting}": fig},
                  extra={"timings": timings, "experiment": EXPERIMENT_NAME})
@@ -512,7 +521,9 @@ def run(cfg: CNNPhaseConfig | None = None, out_dir=None) -> dict[str, pd.DataFra
 
 
 def _print_summary(tables: dict, timings: dict, out) -> None:
-    print(f"cnn-phase: {timings['n_runs']} runs, {timings['total_s']:.0f} s; outputs in {out}")
+    print(f"cnn-phase: {timings['n_runs']} runs, {timings['total_s']:.0f} s wall (simulation "
+          f"{timings['simulation_s']:.0f} s wall, {timings['simulation_cpu_s']:.0f} s CPU in the "
+          f"tasks); outputs in {out}")
     for _, r in tables["constants"].iterrows():
         print(f"  {r['constant']:>4} = {r['value']:.3g} [{r['lo95']:.3g}, {r['hi95']:.3g}] "
               f"(level {r['level']:g}, exponent {r['exponent']:.3f}; {r['grid']})")
