@@ -47,14 +47,13 @@ def _grid(n_runs_per_axis: int, n_seeds: int):
 
 
 def _single(st, seed, with_test: bool) -> float:
-    r_data, r_init, r_test = (np.random.default_rng(c)
-                              for c in np.random.SeedSequence(seed).spawn(3))
-    s = dynamics.sample_kou(st, st.n, r_data)
-    W0 = dynamics.kou_init(st, r_init)
+    rng = np.random.default_rng(np.random.SeedSequence(seed))  # the streams of the batched path
+    s = dynamics.sample_kou(st, st.n, rng)
+    W0 = dynamics.kou_init(st, rng)
     tr = dynamics.simulate_cnn_gd(s.patches, s.y, W0, st.eta, st.steps, record_every=None)
     if not with_test:
         return float(tr.loss[-1])
-    test = dynamics.sample_kou(st, 1000, r_test)
+    test = dynamics.sample_kou(st, 1000, rng)
     f = dynamics.cnn_output(tr.weights(), test.patches)
     return float(np.mean(np.where(f > 0, 1.0, -1.0) != test.y))
 

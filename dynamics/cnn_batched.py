@@ -113,20 +113,26 @@ def _check_run(b: int, patches: np.ndarray, y: np.ndarray, W0: np.ndarray) -> No
 
 
 def _canonical_patches(patches: np.ndarray):
-    """Distinct non-zero patches up to sign (sorted by ``np.unique``): basis, index, sign."""
+    """Distinct non-zero patches up to sign (first non-zero entry positive): basis, index, sign."""
     n, P, d = patches.shape
-    X = patches.reshape(n * P, d)
-    nz = np.abs(X) > 0
-    live = nz.any(axis=1)
-    first = np.argmax(nz, axis=1)
-    sign = np.where(live, np.sign(X[np.arange(n * P), first]), 0.0)
-    canon = X * np.where(live, sign, 1.0)[:, None]
-    basis, inv = np.unique(canon[live], axis=0, return_inverse=True)
-    q = np.full(n * P, -1, dtype=np.int64)
-    q[live] = inv.ravel()
-    if basis.shape[0] == 0:
-        basis = np.zeros((1, d))
-    return basis, q.reshape(n, P), sign.reshape(n, P)
+    q_idx = np.full((n, P), -1, dtype=np.int64)
+    q_sign = np.zeros((n, P))
+    first = np.argmax(patches != 0, axis=2)
+    lead = np.take_along_axis(patches, first[..., None], axis=2)[..., 0]
+    seen: dict[bytes, int] = {}
+    rows = []
+    for i in range(n):
+        for p in range(P):
+            if lead[i, p] == 0:
+                continue  # zero patch
+            sgn = 1.0 if lead[i, p] > 0 else -1.0
+            canon = patches[i, p] * sgn
+            q = seen.setdefault(canon.tobytes(), len(rows))
+            if q == len(rows):
+                rows.append(canon)
+            q_idx[i, p], q_sign[i, p] = q, sgn
+    basis = np.array(rows) if rows else np.zeros((1, d))
+    return basis, q_idx, q_sign
 
 
 def _assemble(bases, q_idx, q_sign, ys, W0s) -> BatchedRuns:
@@ -191,43 +197,73 @@ def pack_runs(patches, y, W0) -> BatchedRuns:
     return _assemble(bases, np.stack(qi), np.stack(qs), np.stack(ys), ws)
 
 
-def pack_signal_noise(signals, y_true, y, xi, W0) -> BatchedRuns:
+def pack_signal_noise(signals, y_true, y, xi, W0, *, bias: bool = False) -> BatchedRuns:
     r"""Pack runs whose inputs are ``[yhat_i s, xi_i]`` (layout A, Kou's two patches).
 
     Faster than :func:`pack_runs` (no search for duplicates): the basis of run ``b`` is
-    :math:`[s_b, \xi_{b,1}, \dots, \xi_{b,n}]` (without :math:`s_b` when it is zero).
+    :math:`[s_b, \xi_{b,1}, \dots, \xi_{b,n}]` (without :math:`s_b` when it is zero).  With
+    ``bias`` every patch carries a trailing coordinate 1 (a trained bias, see
+    :class:`dynamics.KouSetting`) and ``W0`` has ``d + 1`` columns: the basis is
+    :math:`[(s,1), (-s,1), (\xi_{b,1},1), \dots]` (one signal row when :math:`s = 0`).
 
     Parameters
     ----------
-    signals : ndarray, shape (B, d)
-    y_true, y : ndarray, shape (B, n)
+    signals : sequence of ndarray, shape (d_b,)
+    y_true, y : sequence of ndarray, shape (n,)
         True labels (the sign of the signal patch) and observed labels.
-    xi : ndarray, shape (B, n, d)
-    W0 : ndarray, shape (B, 2, m, d)
+    xi : sequence of ndarray, shape (n, d_b)
+    W0 : sequence of ndarray, shape (2, m, d_b) (``d_b + 1`` with ``bias``)
     """
-    signals = np.asarray(signals, dtype=float)
-    xi = np.asarray(xi, dtype=float)
-    W0 = np.asarray(W0, dtype=float)
-    y_true = np.asarray(y_true, dtype=float)
-    B, n, d = xi.shape
-    if signals.shape != (B, d) or y_true.shape != (B, n) or np.shape(y) != (B, n):
-        raise ValueError(
-            f"signals {signals.shape}, y_true {y_true.shape}, y {np.shape(y)}: expected "
-            f"({B}, {d}), ({B}, {n}), ({B}, {n}) for xi of shape {xi.shape}"
-        )
-    if W0.ndim != 4 or W0.shape[0] != B or W0.shape[1] != 2 or W0.shape[3] != d:
-        raise ValueError(f"W0 has shape {W0.shape}: expected ({B}, 2, m, {d})")
-    live = np.any(signals != 0, axis=1)
-    q_idx = np.empty((B, n, 2), dtype=np.int64)
-    q_sign = np.ones((B, n, 2))
-    bases = []
-    for b in range(B):
-        off = int(live[b])
-        bases.append(np.concatenate([signals[b : b + 1], xi[b]]) if off else xi[b])
-        q_idx[b, :, 0] = 0 if off else -1
-        q_sign[b, :, 0] = y_true[b] if off else 0.0
-        q_idx[b, :, 1] = np.arange(n) + off
-    return _assemble(bases, q_idx, q_sign, np.asarray(y, dtype=float), list(W0))
+    if not (len(signals) == len(y_true) == len(y) == len(xi) == len(W0)) or len(xi) == 0:
+        raise ValueError(f"signals, y_true, y, xi and W0 hold {len(signals)}, {len(y_true)}, "
+                         f"{len(y)}, {len(xi)} and {len(W0)} runs: expected the same positive "
+                         "number")
+    shape0 = (np.shape(xi[0])[0], np.shape(W0[0])[:2])
+    for b in range(len(xi)):
+        if (np.shape(xi[b])[0], np.shape(W0[b])[:2]) != shape0:
+            raise ValueError(f"run {b}: n = {np.shape(xi[b])[0]} and (2, m) = "
+                             f"{np.shape(W0[b])[:2]} differ from run 0's {shape0}; a batch "
+                             "shares n and m")
+    bases, qi, qs, ys, ws = [], [], [], [], []
+    for b in range(len(xi)):
+        x = np.asarray(xi[b], dtype=float)
+        s = np.asarray(signals[b], dtype=float)
+        yt = np.asarray(y_true[b], dtype=float)
+        w = np.asarray(W0[b], dtype=float)
+        n, d = x.shape
+        if s.shape != (d,) or yt.shape != (n,) or np.shape(y[b]) != (n,) or w.ndim != 3 \
+                or w.shape[2] != d + int(bias):
+            raise ValueError(f"run {b}: signal {s.shape}, y_true {yt.shape}, W0 {w.shape}: "
+                             f"expected ({d},), ({n},), (2, m, {d + int(bias)})")
+        basis, q, sg = _signal_noise_basis(s, yt, x, bias)
+        bases.append(basis)
+        qi.append(q)
+        qs.append(sg)
+        ys.append(np.asarray(y[b], dtype=float))
+        ws.append(w)
+    return _assemble(bases, np.stack(qi), np.stack(qs), np.stack(ys), ws)
+
+
+def _signal_noise_basis(s, y_true, xi, bias):
+    """Basis, patch index and sign of one run with patches ``[yhat s, xi]`` (+ bias 1)."""
+    n, d = xi.shape
+    live = bool(np.any(s != 0))
+    q_idx = np.empty((n, 2), dtype=np.int64)
+    q_sign = np.ones((n, 2))
+    if bias:
+        sig = np.ones((1 + int(live), d + 1))
+        sig[0, :d] = s
+        if live:
+            sig[1, :d] = -s
+        basis = np.concatenate([sig, np.concatenate([xi, np.ones((n, 1))], axis=1)])
+        q_idx[:, 0] = np.where(y_true > 0, 0, 1) if live else 0
+        q_idx[:, 1] = np.arange(n) + sig.shape[0]
+        return basis, q_idx, q_sign
+    basis = np.concatenate([s[None], xi]) if live else xi
+    q_idx[:, 0] = 0 if live else -1
+    q_sign[:, 0] = y_true if live else 0.0
+    q_idx[:, 1] = np.arange(n) + int(live)
+    return basis, q_idx, q_sign
 
 
 # ------------------------------------------------------------------------------------------
@@ -284,7 +320,15 @@ def _step(H, C, G, dC, run, scale):
     for jr in range(two_m):
         for q in range(k):
             C[jr, q] += dC[jr, q]
-    H += np.dot(dC, G)
+    if k > 48:  # BLAS for large bases
+        H += np.dot(dC, G)
+        return
+    for jr in range(two_m):
+        for q in range(k):
+            c = dC[jr, q]
+            if c != 0.0:
+                for q2 in range(k):
+                    H[jr, q2] += c * G[q, q2]
 
 
 @njit(cache=True)

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from dynamics.cnn_batched import pack_runs, pack_signal_noise, simulate_cnn_gd_batched
+from dynamics.cnn_batched import pack_signal_noise, simulate_cnn_gd_batched
 from dynamics.cnn_setting import CNNTransferSetting, sample_task, signal_vectors
 from dynamics.cnn_transfer import transfer_init
 from dynamics.kou_setting import KouSetting, kou_init, sample_kou
@@ -64,6 +64,15 @@ def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
         Expected error against the observed (flipped) labels, and against the true labels.
     """
     rng = np.random.default_rng(rng)
+    cov, a, b = _test_moments(W, signal_patches, sigma_p, remove, bias)
+    g = rng.standard_normal((n_test, cov.shape[0]), dtype=np.float32)
+    err, clean = _mc_errors(cov[None], a[None], b[None], g[None], flip_prob)
+    return float(err[0]), float(clean[0])
+
+
+def _test_moments(W, signal_patches, sigma_p, remove=None, bias=False):
+    r"""Covariance :math:`\sigma^2 W\Pi W^\top` of the noise-patch pre-activations, the signal
+    pre-activations :math:`\langle w, s_k\rangle` (2m, S) and the biases (2m,)."""
     two, m, d = W.shape
     b = np.zeros(2 * m)
     if bias:
@@ -75,16 +84,23 @@ def gaussian_test_error(W, signal_patches, sigma_p, flip_prob, rng, n_test=1000,
     if remove is not None and len(remove):
         WR = Wf @ np.asarray(remove).T
         cov = cov - WR @ WR.T
-    lam, V = np.linalg.eigh(sigma_p**2 * cov)
-    L = V * np.sqrt(np.maximum(lam, 0.0))
-    z = rng.standard_normal((n_test, 2 * m)) @ L.T + b  # (n_test, 2m)
+    return sigma_p**2 * cov, Wf @ np.atleast_2d(signal_patches).T, b
+
+
+def _mc_errors(cov, a, b, g, flip_prob):
+    """Monte Carlo test errors of ``B`` runs at once: cov (B, 2m, 2m), a (B, 2m, S),
+    b (B, 2m), standard normal draws g (B, n_test, 2m)."""
+    m = cov.shape[1] // 2
+    lam, V = np.linalg.eigh(cov)
+    L = V * np.sqrt(np.maximum(lam, 0.0))[:, None, :]
+    z = g.astype(float) @ np.swapaxes(L, 1, 2) + b[:, None, :]  # (B, n_test, 2m)
     jsign = np.repeat([1.0, -1.0], m)
-    noise = np.maximum(z, 0.0) @ jsign / m
-    a = Wf @ np.atleast_2d(signal_patches).T  # (2m, S)
-    sig_plus = float(jsign @ np.maximum(a + b[:, None], 0.0).sum(axis=1)) / m
-    sig_minus = float(jsign @ np.maximum(-a + b[:, None], 0.0).sum(axis=1)) / m
-    err_clean = 0.5 * (np.mean(sig_plus + noise <= 0.0) + np.mean(sig_minus + noise > 0.0))
-    return flip_prob + (1 - 2 * flip_prob) * err_clean, float(err_clean)
+    noise = np.maximum(z, 0.0) @ jsign / m  # (B, n_test)
+    sig_plus = np.einsum("bjs,j->b", np.maximum(a + b[..., None], 0.0), jsign) / m
+    sig_minus = np.einsum("bjs,j->b", np.maximum(-a + b[..., None], 0.0), jsign) / m
+    clean = 0.5 * (np.mean(sig_plus[:, None] + noise <= 0.0, axis=1)
+                   + np.mean(sig_minus[:, None] + noise > 0.0, axis=1))
+    return flip_prob + (1 - 2 * flip_prob) * clean, clean
 
 
 def _seed_sequence(seed) -> np.random.SeedSequence:
@@ -121,7 +137,7 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
         Same ``n``, ``m``, ``steps`` and ``bias`` (``d``, ``mu_norm``, ``eta``, init may differ).
     seeds : sequence of int, tuple of int or SeedSequence
         One per setting; the run draws its training data, initial filters and test draws from
-        it (spawned streams), so a run does not depend on the other runs of the batch.
+        one generator seeded by it, so a run does not depend on the other runs of the batch.
     n_test : int
         Test draws per run.
 
@@ -139,40 +155,29 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
     out: list[dict] = []
     dmax = max(st.d for st in settings)
     for idx in _chunks(len(settings), (st0.n + 2 * st0.m) * dmax):
-        samples, W0, test_rngs = [], [], []
+        samples, W0, rngs = [], [], []
         for b in idx:
-            r_data, r_init, r_test = (np.random.default_rng(c)
-                                      for c in _seed_sequence(seeds[b]).spawn(3))
-            samples.append(sample_kou(settings[b], settings[b].n, r_data))
-            W0.append(kou_init(settings[b], r_init))
-            test_rngs.append(r_test)
-        runs = (pack_runs([s.patches for s in samples], [s.y for s in samples], W0)
-                if st0.bias else _pack_ragged(samples, W0))
+            rng = np.random.default_rng(_seed_sequence(seeds[b]))
+            samples.append(sample_kou(settings[b], settings[b].n, rng))
+            W0.append(kou_init(settings[b], rng))
+            rngs.append(rng)
+        runs = _pack(samples, W0, bias=st0.bias)
         res = simulate_cnn_gd_batched(runs, [settings[b].eta for b in idx], st0.steps)
-        for a, b in enumerate(idx):
-            st = settings[b]
-            err, clean = gaussian_test_error(res.weights(a), st.signal, st.sigma_p,
-                                             st.flip_prob, test_rngs[a], n_test, bias=st.bias)
-            out.append({"err": err, "err_clean": clean, "train_loss": float(res.loss[a, -1])})
+        mom = [_test_moments(res.weights(a), settings[b].signal, settings[b].sigma_p,
+                             bias=st0.bias) for a, b in enumerate(idx)]
+        g = np.stack([r.standard_normal((n_test, 2 * st0.m), dtype=np.float32) for r in rngs])
+        err, clean = _mc_errors(np.stack([c for c, _, _ in mom]), np.stack([a for _, a, _ in mom]),
+                                np.stack([b for _, _, b in mom]), g,
+                                np.array([settings[b].flip_prob for b in idx]))
+        out.extend({"err": float(err[a]), "err_clean": float(clean[a]),
+                    "train_loss": float(res.loss[a, -1])} for a in range(len(idx)))
     return out
 
 
-def _pack_ragged(samples, W0):
-    """Pack runs whose ``d`` may differ (zero-padded to the largest ``d``; exact)."""
-    dmax = max(s.xi.shape[1] for s in samples)
-
-    def pad(x):
-        return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, dmax - x.shape[-1])])
-
-    runs = pack_signal_noise(
-        np.stack([pad(s.u + s.v) for s in samples]), np.stack([s.y_true for s in samples]),
-        np.stack([s.y for s in samples]), np.stack([pad(s.xi) for s in samples]),
-        np.stack([pad(w) for w in W0]))
-    # drop the padding again so that weights() has each run's own d
-    d = [s.xi.shape[1] for s in samples]
-    runs.basis[:] = [bs[:, :db] for bs, db in zip(runs.basis, d, strict=True)]
-    runs.W0[:] = [w[..., :db] for w, db in zip(runs.W0, d, strict=True)]
-    return runs
+def _pack(samples, W0, bias=False):
+    """Pack runs (their ``d`` may differ) whose patches are ``[yhat (u + v), xi]``."""
+    return pack_signal_noise([s.u + s.v for s in samples], [s.y_true for s in samples],
+                             [s.y for s in samples], [s.xi for s in samples], W0, bias=bias)
 
 
 def _task2_remove(st: CNNTransferSetting) -> np.ndarray:
@@ -228,12 +233,12 @@ def _transfer_chunk(settings, seeds, n_test):
         up.append(sample_task(st, 1, st.N1, r_up))
         up0.append(st.sigma_0 * r_upinit.standard_normal((2, st.m, st.d)))
     eta = [st.eta for st in settings]
-    res_up = simulate_cnn_gd_batched(_pack_ragged(up, up0), eta, st0.T1)
+    res_up = simulate_cnn_gd_batched(_pack(up, up0), eta, st0.T1)
     inits = [transfer_init(res_up.weights(a), st.alpha, streams[a][4], mode=st.transfer_mode,
                            sigma_0=st.sigma_0, fresh=fresh[a]).weights
              for a, st in enumerate(settings)]
-    res_s = simulate_cnn_gd_batched(_pack_ragged(down, fresh), eta, st0.T2)
-    res_t = simulate_cnn_gd_batched(_pack_ragged(down, inits), eta, st0.T2)
+    res_s = simulate_cnn_gd_batched(_pack(down, fresh), eta, st0.T2)
+    res_t = simulate_cnn_gd_batched(_pack(down, inits), eta, st0.T2)
     rows = []
     for a, st in enumerate(settings):
         u, _, v2 = signal_vectors(st)

@@ -52,13 +52,15 @@ def test_batched_equals_single_run(seed):
         assert np.max(np.abs(res.loss[b] - tr.loss)) <= 1e-12
 
 
-def test_pack_signal_noise_equals_generic_packing():
-    st = KouSetting(d=50, mu_norm=2.0)
+@pytest.mark.parametrize("bias", [False, True])
+def test_pack_signal_noise_equals_generic_packing(bias):
+    st = KouSetting(d=50, mu_norm=2.0, bias=bias)
     rng = np.random.default_rng(1)
     ss = [sample_kou(st.replace(mu_norm=v), 20, rng) for v in (0.0, 1.0, 3.0)]
     W0 = np.stack([kou_init(st, rng) for _ in ss])
     fast = pack_signal_noise(np.stack([s.u for s in ss]), np.stack([s.y_true for s in ss]),
-                             np.stack([s.y for s in ss]), np.stack([s.xi for s in ss]), W0)
+                             np.stack([s.y for s in ss]), np.stack([s.xi for s in ss]), W0,
+                             bias=bias)
     slow = pack_runs([s.patches for s in ss], [s.y for s in ss], list(W0))
     a = simulate_cnn_gd_batched(fast, 2.5, 60)
     b = simulate_cnn_gd_batched(slow, 2.5, 60)
@@ -128,8 +130,11 @@ def test_gaussian_test_error_with_projected_noise():
     assert abs(err - explicit) < 4 * np.sqrt(2 * 0.25 / 40000)
 
 
-def test_kou_runs_do_not_depend_on_the_batch():
-    sts = [KouSetting(d=30 + 10 * k, mu_norm=2.0, steps=20) for k in range(3)]
+@pytest.mark.parametrize("bias", [False, True])
+def test_kou_runs_do_not_depend_on_the_batch(bias):
+    """Runs of different d batched together (zero padding) equal the runs alone, which
+    equal the single-run simulator."""
+    sts = [KouSetting(d=30 + 10 * k, mu_norm=2.0, steps=20, bias=bias) for k in range(3)]
     seeds = [(0, k) for k in range(3)]
     together = simulate_kou_runs(sts, seeds, n_test=200)
     alone = [simulate_kou_runs([st], [sd], n_test=200)[0]
@@ -137,6 +142,10 @@ def test_kou_runs_do_not_depend_on_the_batch():
     for a, b in zip(together, alone, strict=True):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-12)
         assert a["err"] == b["err"]
+    rng = np.random.default_rng(np.random.SeedSequence(seeds[2]))
+    s = sample_kou(sts[2], 20, rng)
+    tr = simulate_cnn_gd(s.patches, s.y, kou_init(sts[2], rng), sts[2].eta, 20)
+    assert together[2]["train_loss"] == pytest.approx(tr.loss[-1], rel=1e-12)
 
 
 def test_divergence_names_the_run():

@@ -211,7 +211,7 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     return [{"mu_norm": float(v), **r, "cpu_s": cpu} for v, r in zip(mu, rows, strict=True)]
 
 
-kou_row_task.cache_version = 2
+kou_row_task.cache_version = 3
 
 
 def yuan_row_task(d: int, u: list, setting: dict, n_test: int, root: int,
