@@ -86,5 +86,5 @@ def test_figure2_on_dask_equals_local():
         import dataclasses
 
         remote = m._figure2_runs(dataclasses.replace(cfg, scheduler=client))
-    pd.testing.assert_frame_equal(local, remote)
+    pd.testing.assert_frame_equal(local.drop(columns="cpu_s"), remote.drop(columns="cpu_s"))
     assert np.all((local["err_transfer"] >= 0) & (local["err_transfer"] <= 1))

@@ -8,22 +8,26 @@ predicted boundaries and are recorded in ``config.json``: ``N2 = 20``, ``alpha =
 ``sigma_p2 = 1``, ``|v1| = 1``, ``|v2| = 2.5``, label flips ``p = 0.1`` (Bayes accuracy 0.9),
 and ``|u| = 1.5``, ``N1 = 200``, ``sigma_p1 = 1`` when not swept.
 
-Training runs use the exact coefficient-space simulator :func:`dynamics.simulate_cnn_gd`
+Figure 1 runs use the exact coefficient-space simulator :func:`dynamics.simulate_cnn_gd`
 (identical to torch GD to ~1e-14, checked on the run's own setting in ``torch_check.csv``).
 Every (point, seed) pairs a transfer run with a scratch run on the *same* Task-2 sample, test
 set and fresh filters (Algorithm 1 vs Algorithm 2), so ``gain = acc_transfer - acc_scratch`` is
-a paired difference.
+a paired difference.  The Figure 2 heatmap (full preset: 30 x 30 cells x 5 seeds, upstream
+``heatmap_N1 = 50``) runs through the batched simulator with exact-in-law test errors
+(:func:`dynamics.simulate_transfer_runs`; the tasks are those of ``cnn-phase --setting yuan``,
+shared through the cache).  The constants of Theorems 4.2/4.3 are fitted on the Figure 2 grids
+(``C1'``, ``C3'`` on scratch, ``C1``, ``C3`` on transfer, at test error 0.2 and 0.3, with
+bootstrap intervals: ``constants.csv``); Figure 2 draws the fitted boundaries as bands and
+Figure 1 shades where Theorem 4.2 with the fitted ``C1``, ``C3`` predicts near- or sub-optimal
+transfer.  Every sweep runs through :func:`validation.runner.run_grid` (processes, optional
+Dask scheduler, disk cache).
 
 Outputs (``run``): ``results.csv`` (one row per figure point: means, standard errors, gain and
-the predictions of Theorems 4.2/4.3 and Proposition 4.4), ``runs.csv`` (one row per seed),
-``findings.csv`` (each qualitative claim of the paper, the statistic that tests it and whether
-it holds), ``torch_check.csv``, ``trajectories.csv``, ``config.json``, and the figures
-``fig1_transfer.png``, ``fig2_heatmap.png``, ``fig3_trajectories.png``.
-
-Running time (2 cores, ``n_jobs = 2``, measured on the development machine): ``quick``
-(45 runs, 4 seeds) ~75 s; the default (full) preset (338 paired runs, 10 seeds per Fig. 1 point,
-4 per heatmap cell) ~6 min (5.6 min measured), dominated by the 800-step upstream runs at
-``N1 = 400`` and the heatmap at ``d = 8000``.
+the predictions of Theorems 4.2/4.3 and Proposition 4.4 with the fitted constants),
+``runs.csv`` (one row per seed), ``constants.csv``, ``findings.csv`` (each qualitative claim of
+the paper, the statistic that tests it and whether it holds), ``torch_check.csv``,
+``trajectories.csv``, ``config.json``, and the figures ``fig1_transfer.png``,
+``fig2_heatmap.png``, ``fig3_trajectories.png``.  Running times: see ``docs/cnn_phase.md``.
 """
 
 from __future__ import annotations
@@ -59,10 +63,11 @@ class CNNTransferConfig:
     ``flip_prob`` is used for both tasks.  Grids: ``N1_grid`` (Fig. 1a), ``sigma_p1_grid``
     (Fig. 1b), ``u_norm_grid`` (Fig. 1c, must contain 0 for the negative-transfer check),
     ``heatmap_d_grid`` x ``heatmap_u_grid`` (Fig. 2).  ``n_seeds`` repetitions per Fig. 1 point,
-    ``heatmap_seeds`` per heatmap cell; ``seed`` is the root seed.  ``boundary_C`` is the
-    unknown constant drawn with the predicted boundaries (``d = C T``).  ``n_jobs`` joblib
-    processes (threads pinned to 1 inside).  ``torch_check`` runs torch GD vs the simulator on
-    the base setting (scratch and transfer).
+    ``heatmap_seeds`` per heatmap cell, upstream sample size ``heatmap_N1``; ``seed`` is the
+    root seed.  ``levels``: test errors of the contours that fit (C1, C1') and (C3, C3');
+    ``n_boot`` bootstrap resamples; ``C4`` the constant of Proposition 4.4 (not fitted).
+    ``n_jobs``, ``scheduler``, ``cache_dir``: sweep runner options.  ``torch_check`` runs torch
+    GD vs the simulator on the base setting (scratch and transfer).
     """
 
     d: int = 2000
