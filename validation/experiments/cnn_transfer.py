@@ -577,13 +577,14 @@ def run(cfg: CNNTransferConfig | None = None, out_dir=None) -> dict[str, pd.Data
     t_all = time.perf_counter()
 
     t0 = time.perf_counter()
-    runs2 = _figure2_runs(cfg)
-    timings["fig2_sweep_s"] = time.perf_counter() - t0
-    constants, fits = _fit_constants(cfg, runs2)
-    consts = dict(zip(constants["constant"], constants["value"], strict=True))
-    t0 = time.perf_counter()
     runs1 = _figure1_runs(cfg)
     timings["fig1_sweep_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    runs2 = _figure2_runs(cfg)
+    timings["fig2_sweep_s"] = time.perf_counter() - t0
+    timings["fig2_cpu_s"] = float(runs2["cpu_s"].sum())
+    constants, fits = _fit_constants(cfg, runs2)
+    consts = dict(zip(constants["constant"], constants["value"], strict=True))
     runs = pd.concat([runs1, runs2], ignore_index=True)
 
     fig1 = _summarise(runs1, ["figure", "panel", "parameter", "value"])
