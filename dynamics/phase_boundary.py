@@ -26,6 +26,7 @@ for published means).  A contour at a near-optimal level (e.g. :math:`p + 0.1`) 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -252,7 +253,8 @@ def fit_phase(grids, s_values, d_values, level, theorem, params, *, n_boot=200, 
         boots_b.append(bb)
         boots_beta.append(be)
         boots_c.append(cc)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # d without a crossing in every resample: NaN interval
+        warnings.simplefilter("ignore", RuntimeWarning)
         lo, hi = np.nanpercentile(np.array(boots_b), [2.5, 97.5], axis=0)
         beta_lo, beta_hi = np.nanpercentile(boots_beta, [2.5, 97.5])
         c_lo, c_hi = np.nanpercentile(boots_c, [2.5, 97.5])
