@@ -43,7 +43,7 @@ from dynamics.cnn_theory import (
     transfer_term,
 )
 from dynamics.cnn_transfer import TransferInit, n_inherited, transfer_init
-from dynamics.kou_setting import KOU_INITS, KouSetting, kou_init, sample_kou
+from dynamics.kou_setting import KOU_INITS, KouSetting, draw_kou, kou_init, sample_kou
 from dynamics.phase_boundary import (
     THEOREMS,
     PhaseFit,
@@ -94,6 +94,7 @@ __all__ = [
     "KOU_INITS",
     "sample_kou",
     "kou_init",
+    "draw_kou",
     "PhaseFit",
     "THEOREMS",
     "boundary",

@@ -87,8 +87,9 @@ class BatchedResult:
         """Final filters :math:`W^{(T)}` of run ``b``, shape (2, m, d)."""
         basis = self.runs.basis[b]
         W0 = self.runs.W0[b]
-        C = self.coef[b, :, :, : basis.shape[0]]
-        return W0 + np.einsum("jrq,qd->jrd", C, basis)
+        two, m, _ = W0.shape
+        C = self.coef[b, :, :, : basis.shape[0]].reshape(2 * m, -1)
+        return W0 + (C @ basis).reshape(W0.shape)
 
     def to_dict(self) -> dict:
         return {"n_runs": int(self.coef.shape[0]), "steps": self.steps,

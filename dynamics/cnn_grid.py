@@ -29,7 +29,7 @@ import numpy as np
 from dynamics.cnn_batched import pack_signal_noise, simulate_cnn_gd_batched
 from dynamics.cnn_setting import CNNTransferSetting, sample_task, signal_vectors
 from dynamics.cnn_transfer import transfer_init
-from dynamics.kou_setting import KouSetting, kou_init, sample_kou
+from dynamics.kou_setting import KouSetting, draw_kou, kou_init
 
 __all__ = ["gaussian_test_error", "simulate_kou_runs", "simulate_transfer_runs"]
 
@@ -155,13 +155,15 @@ def simulate_kou_runs(settings, seeds, *, n_test: int = 1000) -> list[dict]:
     out: list[dict] = []
     dmax = max(st.d for st in settings)
     for idx in _chunks(len(settings), (st0.n + 2 * st0.m) * dmax):
-        samples, W0, rngs = [], [], []
+        draws, W0, rngs = [], [], []
         for b in idx:
             rng = np.random.default_rng(_seed_sequence(seeds[b]))
-            samples.append(sample_kou(settings[b], settings[b].n, rng))
+            draws.append(draw_kou(settings[b], settings[b].n, rng))  # as sample_kou
             W0.append(kou_init(settings[b], rng))
             rngs.append(rng)
-        runs = _pack(samples, W0, bias=st0.bias)
+        runs = pack_signal_noise([settings[b].signal for b in idx], [t[0] for t in draws],
+                                 [t[1] for t in draws], [t[2] for t in draws], W0,
+                                 bias=st0.bias)
         res = simulate_cnn_gd_batched(runs, [settings[b].eta for b in idx], st0.steps)
         mom = [_test_moments(res.weights(a), settings[b].signal, settings[b].sigma_p,
                              bias=st0.bias) for a, b in enumerate(idx)]

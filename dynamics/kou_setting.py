@@ -37,7 +37,7 @@ import numpy as np
 
 from dynamics.cnn_setting import TaskSample
 
-__all__ = ["KouSetting", "KOU_INITS", "sample_kou", "kou_init"]
+__all__ = ["KouSetting", "KOU_INITS", "sample_kou", "draw_kou", "kou_init"]
 
 KOU_INITS = ("pytorch", "gaussian")
 
@@ -159,14 +159,20 @@ def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     _check_int("n", n, 1)
     rng = np.random.default_rng(rng)
     mu = setting.signal
-    y_true = rng.choice(np.array([-1.0, 1.0]), size=n)
-    y = np.where(rng.random(n) < setting.flip_prob, -y_true, y_true)
-    xi = setting.sigma_p * rng.standard_normal((n, setting.d))
+    y_true, y, xi = draw_kou(setting, n, rng)
     patches = np.ones((n, 2, setting.d + int(setting.bias)))
     patches[:, 0, : setting.d] = y_true[:, None] * mu[None, :]
     patches[:, 1, : setting.d] = xi
     return TaskSample(patches=patches, y=y, y_true=y_true, xi=xi, u=mu, v=np.zeros(setting.d),
                       task=1, layout="A")
+
+
+def draw_kou(setting: KouSetting, n: int, rng: np.random.Generator):
+    """The random part of :func:`sample_kou` (same draws): true labels, labels, noises."""
+    y_true = rng.choice(np.array([-1.0, 1.0]), size=n)
+    y = np.where(rng.random(n) < setting.flip_prob, -y_true, y_true)
+    xi = setting.sigma_p * rng.standard_normal((n, setting.d))
+    return y_true, y, xi
 
 
 def kou_init(setting: KouSetting, rng) -> np.ndarray:
