@@ -157,3 +157,31 @@ def test_cells_table_is_tidy(tmp_path):
     cells = cp._cells(runs, ["init", "d", "mu_norm"], ["err"])
     assert cells["err"].tolist() == pytest.approx([0.2, 0.2])
     assert cells["err_se"].tolist() == pytest.approx([0.1, 0.0])
+
+
+def test_their_torch_conv1d_equals_the_published_mapping():
+    """Kou et al.'s network as a torch Conv1d (kernel = stride = d, bias, mean over the two
+    patches, sum over filters, lr 0.1, float64) == our simulator with eta = 2.5 on 5 W."""
+    torch = pytest.importorskip("torch")
+    d, m, n = 80, 10, 20
+    st = dynamics.KouSetting.published(d, 2.0)
+    rng = np.random.default_rng(0)
+    s = dynamics.sample_kou(st, n, rng)
+    V0 = dynamics.kou_init(st, rng)
+    conv = torch.nn.Conv1d(1, 2 * m, d, d, bias=True).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(V0[..., :d].reshape(2 * m, 1, d) / 5.0))
+        conv.bias.copy_(torch.tensor(V0[..., d].reshape(2 * m) / 5.0))
+    opt = torch.optim.SGD(conv.parameters(), lr=0.1)
+    X = torch.tensor(s.patches[:, :, :d].reshape(n, 1, 2 * d))
+    y = torch.tensor(s.y)
+    for _ in range(100):
+        opt.zero_grad()
+        h = torch.relu(conv(X)).mean(2)
+        f = h[:, :m].sum(1) - h[:, m:].sum(1)
+        torch.nn.functional.softplus(-y * f).mean().backward()
+        opt.step()
+    W = np.concatenate([conv.weight.detach().numpy().reshape(2, m, d),
+                        conv.bias.detach().numpy().reshape(2, m, 1)], axis=-1)
+    V = dynamics.simulate_cnn_gd(s.patches, s.y, V0, st.eta, 100, record_every=None).weights()
+    assert np.linalg.norm(V - 5.0 * W) <= 1e-12 * np.linalg.norm(V - V0)
