@@ -6,6 +6,14 @@ gamma/rho coefficient iterations, the alpha-proportion transfer initialisation a
 boundaries of Theorems 4.2/4.3 and Proposition 4.4.  numpy/scipy/numba/sympy only.
 """
 
+from dynamics.cnn_batched import (
+    BatchedResult,
+    BatchedRuns,
+    pack_runs,
+    pack_signal_noise,
+    simulate_cnn_gd_batched,
+)
+from dynamics.cnn_grid import gaussian_test_error, simulate_kou_runs, simulate_transfer_runs
 from dynamics.cnn_iterations import CoefficientPath, iterate_coefficients
 from dynamics.cnn_setting import (
     LAYOUTS,
@@ -35,6 +43,17 @@ from dynamics.cnn_theory import (
     transfer_term,
 )
 from dynamics.cnn_transfer import TransferInit, n_inherited, transfer_init
+from dynamics.kou_setting import KOU_INITS, KouSetting, draw_kou, kou_init, sample_kou
+from dynamics.phase_boundary import (
+    THEOREMS,
+    PhaseFit,
+    boundary,
+    cell_noise_sd,
+    fit_exponent,
+    fit_phase,
+    isotonic_decreasing,
+    theorem_constant,
+)
 
 __all__ = [
     "CNNTransferSetting",
@@ -63,4 +82,25 @@ __all__ = [
     "sympy_expressions",
     "predict_regime",
     "RegimePrediction",
+    "simulate_cnn_gd_batched",
+    "pack_runs",
+    "pack_signal_noise",
+    "BatchedRuns",
+    "BatchedResult",
+    "gaussian_test_error",
+    "simulate_kou_runs",
+    "simulate_transfer_runs",
+    "KouSetting",
+    "KOU_INITS",
+    "sample_kou",
+    "kou_init",
+    "draw_kou",
+    "PhaseFit",
+    "THEOREMS",
+    "boundary",
+    "cell_noise_sd",
+    "fit_exponent",
+    "fit_phase",
+    "isotonic_decreasing",
+    "theorem_constant",
 ]

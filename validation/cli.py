@@ -42,10 +42,12 @@ EXPERIMENTS = {
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
     "reconstruction-perception": ("validation.experiments.reconstruction_perception",
                                   "ReconstructionPerceptionConfig"),
+    "cnn-phase": ("validation.experiments.cnn_phase", "CNNPhaseConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device",
+                "setting", "grid_file")
 
 
 # ---- error handling (shared by every subcommand) ------------------------------------------
@@ -694,6 +696,16 @@ def cmd_validate(args) -> int:
     return _run_experiment(name, args)
 
 
+def _add_cnn_phase_args(r: argparse.ArgumentParser) -> None:
+    """Options of ``reproduce cnn-phase`` (other experiments reject them)."""
+    r.add_argument("--setting", default=None,
+                   help="cnn-phase: 'kou' (Kou et al. 2023, with their published grid) or "
+                        "'yuan' (two-task transfer)")
+    r.add_argument("--grid-file", default=None,
+                   help="cnn-phase: Kou et al.'s released 100x100 test-error grid (default: "
+                        "the copy shipped in validation/data/kou)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="transfer-theory",
@@ -747,6 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--seeds", type=_count(2), default=None,
                        help="number of seeds (override)")
         r.add_argument("--device", default=None, help="torch device, e.g. cuda (default cpu)")
+        _add_cnn_phase_args(r)
         r.set_defaults(func=func)
     for sp in (d, c, s, *[sub.choices[n] for n in ("reproduce", "validate")]):
         sp.add_argument("--yes-long-run", action="store_true",

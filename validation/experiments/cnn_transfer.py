@@ -8,22 +8,26 @@ predicted boundaries and are recorded in ``config.json``: ``N2 = 20``, ``alpha =
 ``sigma_p2 = 1``, ``|v1| = 1``, ``|v2| = 2.5``, label flips ``p = 0.1`` (Bayes accuracy 0.9),
 and ``|u| = 1.5``, ``N1 = 200``, ``sigma_p1 = 1`` when not swept.
 
-Training runs use the exact coefficient-space simulator :func:`dynamics.simulate_cnn_gd`
+Figure 1 runs use the exact coefficient-space simulator :func:`dynamics.simulate_cnn_gd`
 (identical to torch GD to ~1e-14, checked on the run's own setting in ``torch_check.csv``).
 Every (point, seed) pairs a transfer run with a scratch run on the *same* Task-2 sample, test
 set and fresh filters (Algorithm 1 vs Algorithm 2), so ``gain = acc_transfer - acc_scratch`` is
-a paired difference.
+a paired difference.  The Figure 2 heatmap (full preset: 30 x 30 cells x 5 seeds, upstream
+``heatmap_N1 = 50``) runs through the batched simulator with exact-in-law test errors
+(:func:`dynamics.simulate_transfer_runs`; the tasks are those of ``cnn-phase --setting yuan``,
+shared through the cache).  The constants of Theorems 4.2/4.3 are fitted on the Figure 2 grids
+(``C1'``, ``C3'`` on scratch, ``C1``, ``C3`` on transfer, at test error 0.2 and 0.3, with
+bootstrap intervals: ``constants.csv``); Figure 2 draws the fitted boundaries as bands and
+Figure 1 shades where Theorem 4.2 with the fitted ``C1``, ``C3`` predicts near- or sub-optimal
+transfer.  Every sweep runs through :func:`validation.runner.run_grid` (processes, optional
+Dask scheduler, disk cache).
 
 Outputs (``run``): ``results.csv`` (one row per figure point: means, standard errors, gain and
-the predictions of Theorems 4.2/4.3 and Proposition 4.4), ``runs.csv`` (one row per seed),
-``findings.csv`` (each qualitative claim of the paper, the statistic that tests it and whether
-it holds), ``torch_check.csv``, ``trajectories.csv``, ``config.json``, and the figures
-``fig1_transfer.png``, ``fig2_heatmap.png``, ``fig3_trajectories.png``.
-
-Running time (2 cores, ``n_jobs = 2``, measured on the development machine): ``quick``
-(45 runs, 4 seeds) ~75 s; the default (full) preset (338 paired runs, 10 seeds per Fig. 1 point,
-4 per heatmap cell) ~6 min (5.6 min measured), dominated by the 800-step upstream runs at
-``N1 = 400`` and the heatmap at ``d = 8000``.
+the predictions of Theorems 4.2/4.3 and Proposition 4.4 with the fitted constants),
+``runs.csv`` (one row per seed), ``constants.csv``, ``findings.csv`` (each qualitative claim of
+the paper, the statistic that tests it and whether it holds), ``torch_check.csv``,
+``trajectories.csv``, ``config.json``, and the figures ``fig1_transfer.png``,
+``fig2_heatmap.png``, ``fig3_trajectories.png``.  Running times: see ``docs/cnn_phase.md``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ import numpy as np
 import pandas as pd
 
 import dynamics
+from validation.experiments import cnn_phase
 from validation.outputs import make_output_dir, save_results
+from validation.runner import run_grid
 
 __all__ = ["EXPERIMENT_NAME", "CNNTransferConfig", "run", "run_point"]
 
@@ -57,10 +63,11 @@ class CNNTransferConfig:
     ``flip_prob`` is used for both tasks.  Grids: ``N1_grid`` (Fig. 1a), ``sigma_p1_grid``
     (Fig. 1b), ``u_norm_grid`` (Fig. 1c, must contain 0 for the negative-transfer check),
     ``heatmap_d_grid`` x ``heatmap_u_grid`` (Fig. 2).  ``n_seeds`` repetitions per Fig. 1 point,
-    ``heatmap_seeds`` per heatmap cell; ``seed`` is the root seed.  ``boundary_C`` is the
-    unknown constant drawn with the predicted boundaries (``d = C T``).  ``n_jobs`` joblib
-    processes (threads pinned to 1 inside).  ``torch_check`` runs torch GD vs the simulator on
-    the base setting (scratch and transfer).
+    ``heatmap_seeds`` per heatmap cell, upstream sample size ``heatmap_N1``; ``seed`` is the
+    root seed.  ``levels``: test errors of the contours that fit (C1, C1') and (C3, C3');
+    ``n_boot`` bootstrap resamples; ``C4`` the constant of Proposition 4.4 (not fitted).
+    ``n_jobs``, ``scheduler``, ``cache_dir``: sweep runner options.  ``torch_check`` runs torch
+    GD vs the simulator on the base setting (scratch and transfer).
     """
 
     d: int = 2000
@@ -84,20 +91,26 @@ class CNNTransferConfig:
     N1_grid: tuple = (25, 50, 100, 200, 400)
     sigma_p1_grid: tuple = (0.5, 1.0, 1.5, 2.0, 3.0)
     u_norm_grid: tuple = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
-    heatmap_d_grid: tuple = (250, 500, 1000, 2000, 4000, 8000)
-    heatmap_u_grid: tuple = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+    heatmap_d_grid: tuple = tuple(int(round(v)) for v in np.geomspace(250, 8000, 30))
+    heatmap_u_grid: tuple = tuple(float(v) for v in np.round(np.linspace(0.0, 3.0, 30), 4))
+    heatmap_N1: int = 50
     n_seeds: int = 10
-    heatmap_seeds: int = 4
+    heatmap_seeds: int = 5
     seed: int = 0
     n_jobs: int = 2
+    scheduler: str | None = None
+    cache_dir: str | None = None
     record_every: int = 10
-    boundary_C: float = 1.0
+    levels: tuple = (0.2, 0.3)
+    n_boot: int = 200
+    C4: float = 1.0
     torch_check: bool = True
     preset: str = field(default="full")
 
     def __post_init__(self) -> None:
         base = self.setting()  # validates the base setting fields
-        for name in ("n_test", "n_seeds", "heatmap_seeds", "record_every"):
+        for name in ("n_test", "n_seeds", "heatmap_seeds", "record_every", "n_boot",
+                     "heatmap_N1"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} = {v!r}: must be a positive integer")
@@ -105,8 +118,12 @@ class CNNTransferConfig:
             raise ValueError(f"n_jobs = {self.n_jobs!r}: must be a non-zero integer")
         if not (isinstance(self.seed, int) and self.seed >= 0):
             raise ValueError(f"seed = {self.seed!r}: must be a non-negative integer")
-        if not self.boundary_C > 0:
-            raise ValueError(f"boundary_C = {self.boundary_C}: must be positive")
+        if not self.C4 > 0:
+            raise ValueError(f"C4 = {self.C4}: must be positive")
+        if self.heatmap_seeds < 2:
+            raise ValueError(f"heatmap_seeds = {self.heatmap_seeds}: must be >= 2 (bootstrap)")
+        if len(self.levels) != 2 or not all(0 < lv < 0.5 for lv in self.levels):
+            raise ValueError(f"levels = {self.levels!r}: two test-error levels in (0, 0.5)")
         grids = {
             "N1_grid": "N1", "sigma_p1_grid": "sigma_p1", "u_norm_grid": "u_norm",
             "heatmap_d_grid": "d", "heatmap_u_grid": "u_norm",
@@ -137,10 +154,11 @@ class CNNTransferConfig:
             N1_grid=(25, 100, 400),
             sigma_p1_grid=(0.5, 1.0, 3.0),
             u_norm_grid=(0.0, 1.5, 3.0),
-            heatmap_d_grid=(250, 1000, 4000),
-            heatmap_u_grid=(0.0, 1.5, 3.0),
+            heatmap_d_grid=(250, 500, 1000, 2000, 4000, 8000),
+            heatmap_u_grid=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
             n_seeds=4,
-            heatmap_seeds=1,
+            heatmap_seeds=3,
+            n_boot=100,
             preset="quick",
         )
 
@@ -216,21 +234,18 @@ def run_point(
     return out
 
 
-def _worker(setting_kw: dict, seed_words: tuple, n_test: int) -> dict:
-    from threadpoolctl import threadpool_limits
+def fig1_task(panel: str, parameter: str, value: float, setting: dict, n_test: int,
+              root: int, seed: int) -> dict:
+    """One Figure-1 point and seed (a :func:`validation.runner.run_grid` task)."""
+    st = dynamics.CNNTransferSetting(**setting)
+    return run_point(st, np.random.SeedSequence((root, seed)), n_test)
 
-    with threadpool_limits(1):
-        st = dynamics.CNNTransferSetting(**setting_kw)
-        return run_point(st, np.random.SeedSequence(list(seed_words)), n_test)
+
+fig1_task.cache_version = 1
 
 
-def _run_jobs(jobs: list[tuple[dict, tuple]], cfg: CNNTransferConfig, desc: str) -> list[dict]:
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
-    par = Parallel(n_jobs=cfg.n_jobs, backend="loky", return_as="generator")
-    gen = par(delayed(_worker)(kw, sw, cfg.n_test) for kw, sw in jobs)
-    return list(tqdm(gen, total=len(jobs), desc=desc, mininterval=1.0, leave=False))
+def _runner_kw(cfg: CNNTransferConfig) -> dict:
+    return {"n_jobs": cfg.n_jobs, "scheduler": cfg.scheduler, "cache_dir": cfg.cache_dir}
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,13 +253,19 @@ def _run_jobs(jobs: list[tuple[dict, tuple]], cfg: CNNTransferConfig, desc: str)
 # --------------------------------------------------------------------------------------------
 
 
-def _predictions(st: dynamics.CNNTransferSetting, C: float) -> dict:
-    p = dynamics.predict_regime(st, C1=C, C3=C, C1p=C, C3p=C)
+def _fitted(consts: dict, *names: str) -> bool:
+    return all(np.isfinite(consts.get(n, np.nan)) and consts[n] > 0 for n in names)
+
+
+def _predictions(st: dynamics.CNNTransferSetting, consts: dict, C4: float) -> dict:
+    """Regimes of Theorems 4.2/4.3 with the fitted constants ("not fitted": no crossing)."""
+    c = {k: (consts[k] if _fitted(consts, k) else 1.0) for k in ("C1", "C3", "C1'", "C3'")}
+    p = dynamics.predict_regime(st, C1=c["C1"], C3=c["C3"], C1p=c["C1'"], C3p=c["C3'"], C4=C4)
     return {
         "T_thm42": p.transfer_term,
-        "pred_transfer": p.transfer_regime,
+        "pred_transfer": p.transfer_regime if _fitted(consts, "C1", "C3") else "not fitted",
         "scratch_ratio_thm43": p.scratch_ratio,
-        "pred_scratch": p.scratch_regime,
+        "pred_scratch": p.scratch_regime if _fitted(consts, "C1'", "C3'") else "not fitted",
         "Gamma": p.Gamma,
         "pred_negative_transfer": p.negative_transfer,
     }
@@ -260,30 +281,53 @@ def _summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.concat([mean, sem, n], axis=1).reset_index()
 
 
-def _figure1_jobs(cfg: CNNTransferConfig):
-    panels = [("a", "N1", cfg.N1_grid), ("b", "sigma_p1", cfg.sigma_p1_grid),
-              ("c", "u_norm", cfg.u_norm_grid)]
-    jobs, meta = [], []
-    for panel, name, grid in panels:
+def _figure1_runs(cfg: CNNTransferConfig) -> pd.DataFrame:
+    """Figure 1: single-run simulator per (point, seed), through the sweep runner."""
+    params = []
+    for panel, name, grid in (("a", "N1", cfg.N1_grid), ("b", "sigma_p1", cfg.sigma_p1_grid),
+                              ("c", "u_norm", cfg.u_norm_grid)):
         for v in grid:
             st = cfg.setting(**{name: v})
-            for s in range(cfg.n_seeds):
-                jobs.append((st.to_dict(), (cfg.seed, s)))
-                meta.append({"figure": "1", "panel": panel, "parameter": name, "value": float(v),
-                             "seed": s, "d": st.d, "u_norm": st.u_norm})
-    return jobs, meta
+            params.append({"panel": panel, "parameter": name, "value": float(v),
+                           "setting": st.to_dict(), "n_test": cfg.n_test, "root": cfg.seed})
+    df = run_grid(fig1_task, params, seeds=range(cfg.n_seeds), desc="cnn-transfer fig. 1",
+                  **_runner_kw(cfg))
+    d = df["setting"].map(lambda s: s["d"])
+    u = df["setting"].map(lambda s: s["u_norm"])
+    return df.drop(columns=["setting", "n_test", "root"]).assign(figure="1", d=d, u_norm=u)
 
 
-def _figure2_jobs(cfg: CNNTransferConfig):
-    jobs, meta = [], []
-    for d in cfg.heatmap_d_grid:
-        for u in cfg.heatmap_u_grid:
-            st = cfg.setting(d=int(d), u_norm=float(u))
-            for s in range(cfg.heatmap_seeds):
-                jobs.append((st.to_dict(), (cfg.seed, 1000 + s)))
-                meta.append({"figure": "2", "panel": "heatmap", "parameter": "d,u_norm",
-                             "value": float("nan"), "seed": s, "d": int(d), "u_norm": float(u)})
-    return jobs, meta
+def _figure2_runs(cfg: CNNTransferConfig) -> pd.DataFrame:
+    """Figure 2 heatmap: batched simulator, one task per d and seed (all |u| together)."""
+    setting = cfg.setting(N1=cfg.heatmap_N1, d=int(cfg.heatmap_d_grid[0])).to_dict()
+    params = [{"d": int(d), "u": [float(v) for v in cfg.heatmap_u_grid], "setting": setting,
+               "n_test": cfg.n_test, "root": cfg.seed} for d in cfg.heatmap_d_grid]
+    df = run_grid(cnn_phase.yuan_row_task, params, seeds=range(1000, 1000 + cfg.heatmap_seeds),
+                  desc="cnn-transfer fig. 2", **_runner_kw(cfg))
+    df = df.drop(columns=["u", "setting", "n_test", "root"])
+    for m in ("transfer", "scratch"):
+        df[f"acc_{m}"] = 1.0 - df[f"err_{m}"]
+        df[f"acc_{m}_clean"] = 1.0 - df[f"err_{m}_clean"]
+    return df.assign(figure="2", panel="heatmap", parameter="d,u_norm", value=np.nan)
+
+
+def _fit_constants(cfg: CNNTransferConfig, runs2: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """C1', C3' (Thm 4.3) on the scratch grid and C1, C3 (Thm 4.2) on the transfer grid."""
+    ds = np.array(sorted(cfg.heatmap_d_grid))
+    us = np.array(sorted(cfg.heatmap_u_grid))
+    st = cfg.setting(N1=cfg.heatmap_N1)
+    p43 = {"N": st.N2, "sigma_p": st.sigma_p2, "v_norm": st.v2_norm}
+    p42 = {"alpha": st.alpha, "N1": st.N1, "N2": st.N2, "v2_norm": st.v2_norm,
+           "sigma_p1": st.sigma_p1, "sigma_p2": st.sigma_p2}
+    fits = []
+    for col, thm, params, names in (("err_scratch", "thm43", p43, ("C1'", "C3'")),
+                                    ("err_transfer", "thm42", p42, ("C1", "C3"))):
+        g = cnn_phase.seed_grids(runs2, col, "u_norm", ds, us)
+        fits += cnn_phase.fit_constants(
+            g, us, ds, cfg.levels, thm, params, names,
+            f"Fig. 2 {col[4:]} grid (N1 = {cfg.heatmap_N1}, {g.shape[0]} seeds)",
+            n_boot=cfg.n_boot, rng=cfg.seed)
+    return cnn_phase.constants_table(fits), fits
 
 
 def _findings(fig1: pd.DataFrame, fig2: pd.DataFrame) -> pd.DataFrame:
@@ -341,13 +385,13 @@ def _findings(fig1: pd.DataFrame, fig2: pd.DataFrame) -> pd.DataFrame:
             "claim": "Fig. 2: cells on the near-optimal side of Thm 4.2 (d <= C T) are more "
                      "accurate than cells on the sub-optimal side",
             "statistic": f"mean acc_transfer, {len(near)} near-optimal minus {len(sub)} "
-                         "sub-optimal cells (C = boundary_C)",
+                         "sub-optimal cells (C1, C3 fitted on the Fig. 2 grid)",
             "value": diff, "se": se, "holds": bool(diff > 0),
             "significant": bool(diff > 2 * se),
         })
     neg_pred = bool(at0["pred_negative_transfer"])
     rows.append({
-        "claim": "Proposition 4.4 predicts negative transfer at |u| = 0 (C4 = boundary_C)",
+        "claim": "Proposition 4.4 predicts negative transfer at |u| = 0 (C4 = cfg.C4)",
         "statistic": "alpha N1 sigma_p2^2 / (N2 sigma_p1^2) >= C4 and |u+v2|^2/|u|^2 = inf",
         "value": float(neg_pred), "se": 0.0, "holds": neg_pred,
         "significant": neg_pred,
@@ -360,18 +404,38 @@ def _findings(fig1: pd.DataFrame, fig2: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _plot_fig1(fig1: pd.DataFrame, cfg: CNNTransferConfig):
+def _regime_shading(ax, cfg: CNNTransferConfig, name: str, grid, consts: dict) -> None:
+    """Shade where Theorem 4.2 with the fitted C1, C3 predicts near-/sub-optimal transfer."""
+    if not _fitted(consts, "C1", "C3"):
+        return
+    lo, hi = min(grid), max(grid)
+    xs = np.geomspace(lo, hi, 200) if name == "N1" else np.linspace(lo, hi, 200)
+    reg = []
+    for x in xs:
+        st = cfg.setting(**{name: int(round(x)) if name == "N1" else float(x)})
+        reg.append(dynamics.predict_regime(st, C1=consts["C1"], C3=consts["C3"]).transfer_regime)
+    reg = np.array(reg)
+    for kind, color in (("near-optimal", "tab:green"), ("sub-optimal", "tab:red")):
+        ax.fill_between(xs, 0, 1, where=reg == kind, color=color, alpha=0.12, lw=0,
+                        transform=ax.get_xaxis_transform(),
+                        label=f"Thm 4.2 predicts {kind} (fitted C1, C3)")
+
+
+def _plot_fig1(fig1: pd.DataFrame, cfg: CNNTransferConfig, consts: dict):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     labels = {"a": r"upstream sample size $N_1$", "b": r"upstream noise $\sigma_{p,1}$",
               "c": r"shared signal $\|u\|$"}
+    grids = {"a": ("N1", cfg.N1_grid), "b": ("sigma_p1", cfg.sigma_p1_grid),
+             "c": ("u_norm", cfg.u_norm_grid)}
     for ax, p in zip(axes, "abc", strict=True):
         df = fig1[fig1["panel"] == p].sort_values("value")
         x = df["value"].to_numpy()
+        _regime_shading(ax, cfg, *grids[p], consts)
         for col, lab, mk in (("acc_transfer", "with transfer", "o-"),
                              ("acc_scratch", "from scratch", "s--")):
             ax.errorbar(x, df[col], yerr=df[col + "_se"], fmt=mk, capsize=3, label=lab)
@@ -384,14 +448,16 @@ def _plot_fig1(fig1: pd.DataFrame, cfg: CNNTransferConfig):
         ax.set_title(f"({p})")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("downstream test accuracy")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     fig.suptitle(f"Fig. 1: d={cfg.d}, m={cfg.m}, N2={cfg.N2}, alpha={cfg.alpha}, "
-                 f"T1={cfg.T1}, T2={cfg.T2}; mean +- se over {cfg.n_seeds} seeds", fontsize=9)
+                 f"T1={cfg.T1}, T2={cfg.T2}; mean +- se over {cfg.n_seeds} seeds. Shading: "
+                 f"Theorem 4.2 with C1 = {consts['C1']:.2g}, C3 = {consts['C3']:.2g} fitted on "
+                 f"the Fig. 2 transfer grid (N1 = {cfg.heatmap_N1})", fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def _plot_fig2(fig2: pd.DataFrame, cfg: CNNTransferConfig):
+def _plot_fig2(fig2: pd.DataFrame, cfg: CNNTransferConfig, fits: list):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -399,36 +465,37 @@ def _plot_fig2(fig2: pd.DataFrame, cfg: CNNTransferConfig):
 
     ds = np.array(sorted(fig2["d"].unique()))
     us = np.array(sorted(fig2["u_norm"].unique()))
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    dd = np.geomspace(ds.min(), ds.max(), 200)
-    st = cfg.setting()
-    u_tr = dynamics.critical_u_norm_transfer(dd, st.alpha, st.N1, st.N2, st.v2_norm,
-                                             st.sigma_p1, st.sigma_p2, C=cfg.boundary_C)
-    u_sc = dynamics.critical_u_norm_scratch(dd, st.N2, st.v2_norm, st.sigma_p2,
-                                            C=cfg.boundary_C)
-    xi = np.interp(np.log(dd), np.log(ds), np.arange(ds.size))
-    yi_tr = np.interp(u_tr, us, np.arange(us.size), left=np.nan, right=np.nan)
-    yi_sc = np.interp(u_sc, us, np.arange(us.size), left=np.nan, right=np.nan)
+    st = cfg.setting(N1=cfg.heatmap_N1)
+    curves = {
+        "thm43": lambda d, C: dynamics.critical_u_norm_scratch(d, st.N2, st.v2_norm,
+                                                               st.sigma_p2, C=C),
+        "thm42": lambda d, C: dynamics.critical_u_norm_transfer(
+            d, st.alpha, st.N1, st.N2, st.v2_norm, st.sigma_p1, st.sigma_p2, C=C),
+    }
+    fig, axes = plt.subplots(1, 3, figsize=(17, 6.6))
     glim = max(0.05, float(np.abs(fig2["gain"]).max()))
-    for ax, col, title, cmap, vmin, vmax in (
-        (axes[0], "acc_transfer", "with transfer", "viridis", 0.5, 1 - cfg.flip_prob),
-        (axes[1], "acc_scratch", "from scratch", "viridis", 0.5, 1 - cfg.flip_prob),
-        (axes[2], "gain", "gain (transfer - scratch)", "RdBu", -glim, glim),
-    ):
-        grid = fig2.pivot(index="u_norm", columns="d", values=col).loc[us, ds].to_numpy()
-        im = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
-        ax.plot(xi, yi_tr, "w-" if cmap == "viridis" else "k-", lw=2,
-                label=f"Thm 4.2: d = {cfg.boundary_C:g} T")
-        ax.plot(xi, yi_sc, "r--", lw=1.5, label=f"Thm 4.3: N2|u+v2|^4 = {cfg.boundary_C:g} d")
-        ax.set_xticks(range(ds.size), [str(int(d)) for d in ds])
-        ax.set_yticks(range(us.size), [f"{u:g}" for u in us])
-        ax.set_xlabel("d")
-        ax.set_ylabel(r"$\|u\|$")
-        ax.set_title(title)
+    panels = ((axes[0], "acc_transfer", "with transfer", fits[2:4], "Thm 4.2", ("C1", "C3")),
+              (axes[1], "acc_scratch", "from scratch", fits[0:2], "Thm 4.3", ("C1'", "C3'")))
+    for ax, col, title, pf, thm, names in panels:
+        err = 1 - fig2.pivot(index="d", columns="u_norm", values=col).loc[ds, us].to_numpy()
+        im = cnn_phase.heat(ax, err, ds, us, f"test error {title}")
+        for f, name, color in zip(pf, names, ("white", "orange"), strict=True):
+            cnn_phase.draw_fit(ax, f, curves[pf[0].theorem], color, name, thm)
+        ax.set_yscale("log")
+        ax.set_xlim(us.min(), us.max())
+        ax.set_xlabel(r"$\|u\|$")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1))
         fig.colorbar(im, ax=ax)
-    axes[0].legend(fontsize=7, loc="upper right")
-    fig.suptitle(f"Fig. 2: downstream test accuracy over (d, |u|); N1={cfg.N1}, N2={cfg.N2}, "
-                 f"alpha={cfg.alpha}; {cfg.heatmap_seeds} seed(s) per cell", fontsize=9)
+    gain = fig2.pivot(index="d", columns="u_norm", values="gain").loc[ds, us].to_numpy()
+    im = axes[2].pcolormesh(us, ds, gain, cmap="RdBu", vmin=-glim, vmax=glim, shading="nearest")
+    axes[2].set_yscale("log")
+    axes[2].set_title("accuracy gain (transfer - scratch)", fontsize=9)
+    axes[2].set_xlabel(r"$\|u\|$")
+    fig.colorbar(im, ax=axes[2])
+    fig.suptitle(f"Fig. 2: downstream test error over (d, |u|); N1={cfg.heatmap_N1}, "
+                 f"N2={cfg.N2}, alpha={cfg.alpha}; {cfg.heatmap_seeds} seeds per cell; bands: "
+                 "theorem boundaries with constants fitted on these grids (95% bootstrap)",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -510,22 +577,27 @@ def run(cfg: CNNTransferConfig | None = None, out_dir=None) -> dict[str, pd.Data
     t_all = time.perf_counter()
 
     t0 = time.perf_counter()
-    j1, m1 = _figure1_jobs(cfg)
-    j2, m2 = _figure2_jobs(cfg)
-    results = _run_jobs(j1 + j2, cfg, "cnn-transfer runs")
-    timings["sweeps_s"] = time.perf_counter() - t0
-    runs = pd.DataFrame([{**m, **r} for m, r in zip(m1 + m2, results, strict=True)])
+    runs1 = _figure1_runs(cfg)
+    timings["fig1_sweep_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    runs2 = _figure2_runs(cfg)
+    timings["fig2_sweep_s"] = time.perf_counter() - t0
+    timings["fig2_cpu_s"] = float(runs2["cpu_s"].sum())
+    constants, fits = _fit_constants(cfg, runs2)
+    consts = dict(zip(constants["constant"], constants["value"], strict=True))
+    runs = pd.concat([runs1, runs2], ignore_index=True)
 
-    fig1 = _summarise(runs[runs["figure"] == "1"], ["figure", "panel", "parameter", "value"])
+    fig1 = _summarise(runs1, ["figure", "panel", "parameter", "value"])
     pred1 = []
     for _, row in fig1.iterrows():
         pred1.append(_predictions(cfg.setting(**{row["parameter"]: (
             int(row["value"]) if row["parameter"] == "N1" else float(row["value"]))}),
-            cfg.boundary_C))
+            consts, cfg.C4))
     fig1 = pd.concat([fig1, pd.DataFrame(pred1)], axis=1)
-    fig2 = _summarise(runs[runs["figure"] == "2"], ["figure", "panel", "d", "u_norm"])
-    pred2 = [_predictions(cfg.setting(d=int(r["d"]), u_norm=float(r["u_norm"])),
-                          cfg.boundary_C) for _, r in fig2.iterrows()]
+    fig2 = _summarise(runs2, ["figure", "panel", "d", "u_norm"])
+    pred2 = [_predictions(cfg.setting(N1=cfg.heatmap_N1, d=int(r["d"]),
+                                      u_norm=float(r["u_norm"])), consts, cfg.C4)
+             for _, r in fig2.iterrows()]
     fig2 = pd.concat([fig2, pd.DataFrame(pred2)], axis=1)
     results_table = pd.concat([fig1, fig2], ignore_index=True)
     findings = _findings(fig1, fig2)
@@ -545,10 +617,11 @@ def run(cfg: CNNTransferConfig | None = None, out_dir=None) -> dict[str, pd.Data
         timings["torch_check_s"] = time.perf_counter() - t0
     torch_df = pd.DataFrame(checks)
 
-    figures = {"fig1_transfer": _plot_fig1(fig1, cfg), "fig2_heatmap": _plot_fig2(fig2, cfg),
-               "fig3_trajectories": fig3}
+    figures = {"fig1_transfer": _plot_fig1(fig1, cfg, consts),
+               "fig2_heatmap": _plot_fig2(fig2, cfg, fits), "fig3_trajectories": fig3}
     timings["total_s"] = time.perf_counter() - t_all
     tables = {"results": results_table, "runs": runs, "findings": findings,
+              "constants": constants,
               "torch_check": torch_df, "trajectories": traj_df}
     save_results(out, tables, cfg, figures=figures,
                  extra={"timings": timings, "experiment": EXPERIMENT_NAME,
