@@ -1,19 +1,59 @@
-"""Numba kernels: cyclic coordinate descent for the weighted Lasso on a working set.
-
-Problem (derived; the generic weighted Lasso):
+r"""Numba kernels: cyclic coordinate descent for the weighted Lasso (derived; the generic
+weighted Lasso, see ``docs/`` and :mod:`lasso.solver`).
 
 .. math::
 
-    \\min_x\\ \\tfrac12\\|b - A x\\|_2^2 + \\sum_j w_j |x_j|,\\qquad w_j \\in [0, \\infty].
+    \min_x\ \tfrac12\|b - A x\|_2^2 + \sum_j w_j |x_j|,\qquad w_j \in [0, \infty].
 
-``A`` is Fortran-ordered so that a column is contiguous. The residual ``r = b - A x`` is
-updated in place, as is ``x``. All kernels are compiled with ``cache=True``.
+``A`` is Fortran-ordered so that a column is contiguous. The residual ``r = b - A x`` (or, in
+the Gram form, the correlations ``q = A^T r``) is updated in place, as is ``x``. Arguments
+travel in small tuples so that no kernel takes more than a handful of parameters:
+
+- ``design = (A, b, L)``: design, response, squared column norms :math:`\|A_j\|^2`;
+- ``gram = (G, c, b2)``: :math:`A^\top A`, :math:`A^\top b`, :math:`\|b\|^2`;
+- ``state = (r, x)`` or ``(q, x)``: the iterate and its residual / correlations;
+- ``control = (tol, max_epochs, n_anderson)``: absolute gap target, epoch budget, Anderson
+  memory (0: no extrapolation).
+
+The duality gap is computed in one place, :func:`duality_gap_terms`. All kernels are
+compiled with ``cache=True``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def duality_gap_terms(rr, br, g, x, w, L):
+    r"""``(primal, gap)`` of the weighted Lasso from the residual terms (the one place the gap
+    is computed; every solver calls it).
+
+    ``rr`` :math:`=\|r\|^2`, ``br`` :math:`=b^\top r`, ``g`` :math:`=A^\top r` and ``x``,
+    ``w``, ``L`` on the same coordinates. Dual point: :math:`\theta = r/s`,
+    :math:`s=\max(1,\max_j|g_j|/w_j)` over penalised coordinates (``0 < w_j < inf``); each
+    unpenalised coordinate with :math:`L_j>0` adds :math:`g_j^2/(2L_j)`, the decrease one
+    exact coordinate step would still achieve; coordinates with infinite weight are fixed at 0
+    and ignored.
+    """
+    pen = 0.0
+    scale = 1.0
+    extra = 0.0
+    for j in range(x.shape[0]):
+        wj = w[j]
+        if wj == np.inf:
+            continue
+        if wj > 0.0:
+            pen += wj * abs(x[j])
+            s = abs(g[j]) / wj
+            if s > scale:
+                scale = s
+        elif L[j] > 0.0:
+            extra += g[j] * g[j] / (2.0 * L[j])
+    primal = 0.5 * rr + pen
+    dual = br / scale - 0.5 * rr / (scale * scale)
+    return primal, max(primal - dual, 0.0) + extra
 
 
 @njit(cache=True, fastmath=True, nogil=True)
@@ -31,41 +71,15 @@ def _col_axpy(A, j, d, r):
 
 
 @njit(cache=True, nogil=True)
-def _restricted_gap(A, b, r, x, w, L, ws):
-    """Duality gap of the problem restricted to ``ws`` (coordinates outside are zero).
-
-    Dual point: the rescaled residual ``r / s``, ``s = max(1, max |A_j^T r| / w_j)`` over
-    penalised coordinates of ``ws``; each unpenalised coordinate adds the decrease one exact
-    coordinate step would still achieve, ``(A_j^T r)^2 / (2 ||A_j||^2)``.
-    """
-    rr = np.dot(r, r)
-    br = np.dot(b, r)
-    pen = 0.0
-    scale = 1.0
-    extra = 0.0
-    for jj in range(ws.shape[0]):
-        j = ws[jj]
-        g = _col_dot(A, j, r)
-        wj = w[j]
-        if wj > 0.0:
-            pen += wj * abs(x[j])
-            q = abs(g) / wj
-            if q > scale:
-                scale = q
-        elif L[j] > 0.0:
-            extra += g * g / (2.0 * L[j])
-    dual = br / scale - 0.5 * rr / (scale * scale)
-    return 0.5 * rr + pen - dual + extra
-
-
-@njit(cache=True, nogil=True)
-def _ws_objective(r, x, w, ws):
-    pen = 0.0
-    for jj in range(ws.shape[0]):
-        j = ws[jj]
-        if x[j] != 0.0:
-            pen += w[j] * abs(x[j])
-    return 0.5 * np.dot(r, r) + pen
+def _restricted_gap(design, state, w, ws):
+    """Duality gap of the problem restricted to ``ws`` (coordinates outside are zero)."""
+    A, b, L = design
+    r, x = state
+    n = ws.shape[0]
+    g = np.empty(n)
+    for jj in range(n):
+        g[jj] = _col_dot(A, ws[jj], r)
+    return duality_gap_terms(np.dot(r, r), np.dot(b, r), g, x[ws], w[ws], L[ws])[1]
 
 
 @njit(cache=True, nogil=True)
@@ -82,14 +96,16 @@ def _anderson_coefficients(hist):
                 s += (hist[k + 1, j] - hist[k, j]) * (hist[m + 1, j] - hist[m, j])
             C[k, m] = s
             C[m, k] = s
-    tr = 0.0
-    for k in range(K):
-        tr += C[k, k]
-    reg = 1e-10 * tr + 1e-300
-    z = np.ones(K)
+    reg = 1e-10 * np.trace(C) + 1e-300
     for k in range(K):
         C[k, k] += reg
-    # Gaussian elimination with partial pivoting
+    return _solve_pivoted(C, np.ones(K))
+
+
+@njit(cache=True, nogil=True)
+def _solve_pivoted(C, z):
+    """Gaussian elimination with partial pivoting, in place; NaNs if ``C`` is singular."""
+    K = z.shape[0]
     for k in range(K):
         p = k
         for i in range(k + 1, K):
@@ -100,8 +116,7 @@ def _anderson_coefficients(hist):
                 C[k, m], C[p, m] = C[p, m], C[k, m]
             z[k], z[p] = z[p], z[k]
         if C[k, k] == 0.0:
-            for m in range(K):
-                z[m] = np.nan
+            z[:] = np.nan
             return z
         for i in range(k + 1, K):
             f = C[i, k] / C[k, k]
@@ -117,7 +132,83 @@ def _anderson_coefficients(hist):
 
 
 @njit(cache=True, nogil=True)
-def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
+def _extrapolate(hist):
+    """Anderson extrapolation of the stored iterates (rows of ``hist``); ``None``-like empty
+    array when the coefficients are not usable."""
+    z = _anderson_coefficients(hist)
+    sz = z.sum()
+    if not (np.isfinite(sz) and sz != 0.0):
+        return np.empty(0)
+    K = hist.shape[0] - 1
+    out = np.zeros(hist.shape[1])
+    for k in range(K):
+        c = z[k] / sz
+        for j in range(hist.shape[1]):
+            out[j] += c * hist[k + 1, j]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _soft_step(xj, gj, Lj, wj):
+    """Exact coordinate minimiser: soft-thresholding of ``xj + gj / Lj`` at ``wj / Lj``."""
+    z = xj + gj / Lj
+    t = wj / Lj
+    if z > t:
+        return z - t
+    if z < -t:
+        return z + t
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _ws_epoch(design, state, w, ws):
+    """One cyclic epoch over ``ws``; returns the objective decrease bound
+    ``sum_j L_j dx_j^2 / 2``."""
+    A, b, L = design
+    r, x = state
+    decrease = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj == 0.0:
+            continue
+        new = _soft_step(x[j], _col_dot(A, j, r), Lj, w[j])
+        if new != x[j]:
+            d = new - x[j]
+            _col_axpy(A, j, d, r)
+            x[j] = new
+            decrease += 0.5 * Lj * d * d
+    return decrease
+
+
+@njit(cache=True, nogil=True)
+def _ws_objective(r, vals, w, ws):
+    """Objective with ``vals[jj]`` the coefficient of coordinate ``ws[jj]`` (others zero)."""
+    pen = 0.0
+    for jj in range(ws.shape[0]):
+        if vals[jj] != 0.0:
+            pen += w[ws[jj]] * abs(vals[jj])
+    return 0.5 * np.dot(r, r) + pen
+
+
+@njit(cache=True, nogil=True)
+def _ws_accept(design, state, w, ws, x_acc):
+    """Replace the iterate by the extrapolated ``x_acc`` (on ``ws``) if that lowers the
+    objective."""
+    A, b, L = design
+    r, x = state
+    r_acc = r.copy()
+    for jj in range(ws.shape[0]):
+        d = x_acc[jj] - x[ws[jj]]
+        if d != 0.0:
+            _col_axpy(A, ws[jj], d, r_acc)
+    if _ws_objective(r_acc, x_acc, w, ws) < _ws_objective(r, x[ws], w, ws):
+        x[ws] = x_acc
+        r[:] = r_acc
+
+
+@njit(cache=True, nogil=True)
+def cd_working_set(design, state, w, ws, control):
     """Cyclic coordinate descent on the coordinates ``ws`` until the duality gap of the
     problem restricted to ``ws`` is at most ``tol``, or ``max_epochs`` epochs have run.
 
@@ -134,76 +225,31 @@ def cd_working_set(A, b, r, x, w, L, ws, tol, max_epochs, n_anderson):
 
     Returns the number of epochs run.
     """
-    n = ws.shape[0]
-    K = n_anderson
-    hist = np.empty((K + 1, n))
+    tol, max_epochs, K = control
+    x = state[1]
+    hist = np.empty((K + 1, ws.shape[0]))
     n_hist = 0
-    r_acc = np.empty_like(r)
-    x_acc = np.empty(n)
     prev = np.inf
     for epoch in range(max_epochs):
-        decrease = 0.0
-        for jj in range(n):
-            j = ws[jj]
-            Lj = L[j]
-            if Lj == 0.0:
-                continue
-            xj = x[j]
-            z = xj + _col_dot(A, j, r) / Lj
-            t = w[j] / Lj
-            if z > t:
-                new = z - t
-            elif z < -t:
-                new = z + t
-            else:
-                new = 0.0
-            if new != xj:
-                d = new - xj
-                _col_axpy(A, j, d, r)
-                x[j] = new
-                decrease += 0.5 * Lj * d * d
+        decrease = _ws_epoch(design, state, w, ws)
         if not np.isfinite(decrease) or decrease == 0.0:
             return epoch + 1
         rho = min(decrease / prev, 0.999)
         prev = decrease
         # the estimate is unreliable when convergence is very slow: check every 50 epochs too
         if (rho < 0.999 and decrease * (1.0 + rho / (1.0 - rho)) <= tol) or epoch % 50 == 49:
-            if _restricted_gap(A, b, r, x, w, L, ws) <= tol:
+            if _restricted_gap(design, state, w, ws) <= tol:
                 return epoch + 1
             prev = np.inf
-        if K > 0:
-            for jj in range(n):
-                hist[n_hist, jj] = x[ws[jj]]
-            n_hist += 1
-            if n_hist == K + 1:
-                n_hist = 0
-                z = _anderson_coefficients(hist)
-                sz = z.sum()
-                if not (np.isfinite(sz) and sz != 0.0):
-                    continue
-                c = z / sz
-                for jj in range(n):
-                    v = 0.0
-                    for k in range(K):
-                        v += c[k] * hist[k + 1, jj]
-                    x_acc[jj] = v
-                for i in range(r.shape[0]):
-                    r_acc[i] = r[i]
-                for jj in range(n):
-                    d = x_acc[jj] - x[ws[jj]]
-                    if d != 0.0:
-                        _col_axpy(A, ws[jj], d, r_acc)
-                f_old = _ws_objective(r, x, w, ws)
-                pen = 0.0
-                for jj in range(n):
-                    if x_acc[jj] != 0.0:
-                        pen += w[ws[jj]] * abs(x_acc[jj])
-                f_new = 0.5 * np.dot(r_acc, r_acc) + pen
-                if f_new < f_old:
-                    for jj in range(n):
-                        x[ws[jj]] = x_acc[jj]
-                    for i in range(r.shape[0]):
-                        r[i] = r_acc[i]
+        if K == 0:
+            continue
+        hist[n_hist] = x[ws]
+        n_hist += 1
+        if n_hist == K + 1:
+            n_hist = 0
+            x_acc = _extrapolate(hist)
+            if x_acc.shape[0] > 0:
+                _ws_accept(design, state, w, ws, x_acc)
     return max_epochs
 
 
@@ -227,116 +273,99 @@ def residual(A, b, x, out):
 
 
 @njit(cache=True, nogil=True)
-def _gram_gap(b2, c, q, x, w, G_diag):
-    """(primal, gap) of the weighted Lasso from Gram quantities: ``q = c - G x = A^T r``,
+def _gram_residual_terms(gram, q, x):
+    """``(||r||^2, b.r)`` from Gram quantities: ``q = c - G x = A^T r``,
     ``||r||^2 = ||b||^2 - c.x - x.q``, ``b.r = ||b||^2 - c.x``."""
+    G, c, b2 = gram
     cx = 0.0
     xq = 0.0
-    pen = 0.0
-    scale = 1.0
-    extra = 0.0
     for j in range(x.shape[0]):
-        xj = x[j]
-        if xj != 0.0:
-            cx += c[j] * xj
-            xq += xj * q[j]
-            pen += w[j] * abs(xj)
-        wj = w[j]
-        if wj > 0.0:
-            if wj < np.inf:
-                s = abs(q[j]) / wj
-                if s > scale:
-                    scale = s
-        elif G_diag[j] > 0.0:
-            extra += q[j] * q[j] / (2.0 * G_diag[j])
-    rr = max(b2 - cx - xq, 0.0)
-    br = b2 - cx
-    primal = 0.5 * rr + pen
-    dual = br / scale - 0.5 * rr / (scale * scale)
-    return primal, max(primal - dual, 0.0) + extra
+        if x[j] != 0.0:
+            cx += c[j] * x[j]
+            xq += x[j] * q[j]
+    return max(b2 - cx - xq, 0.0), b2 - cx
 
 
 @njit(cache=True, nogil=True)
-def _gram_objective(b2, c, q, x, w):
-    cx = 0.0
-    xq = 0.0
-    pen = 0.0
-    for j in range(x.shape[0]):
-        xj = x[j]
-        if xj != 0.0:
-            cx += c[j] * xj
-            xq += xj * q[j]
-            pen += w[j] * abs(xj)
-    return 0.5 * max(b2 - cx - xq, 0.0) + pen
+def gram_gap(gram, state, w, diag):
+    """``(primal, gap)`` in the Gram form (via :func:`duality_gap_terms`)."""
+    q, x = state
+    rr, br = _gram_residual_terms(gram, q, x)
+    return duality_gap_terms(rr, br, q, x, w, diag)
 
 
 @njit(cache=True, nogil=True)
-def cd_gram(G, c, b2, q, x, w, tol, max_epochs, n_anderson):
+def _gram_objective(gram, q, x, w):
+    rr = _gram_residual_terms(gram, q, x)[0]
+    pen = 0.0
+    for j in range(x.shape[0]):
+        if x[j] != 0.0:
+            pen += w[j] * abs(x[j])
+    return 0.5 * rr + pen
+
+
+@njit(cache=True, nogil=True)
+def _gram_epoch(G, state, w, diag):
+    """One cyclic epoch in the Gram form; ``q = c - G x`` kept current."""
+    q, x = state
+    for j in range(x.shape[0]):
+        Gjj = diag[j]
+        if Gjj == 0.0 or w[j] == np.inf:
+            continue
+        new = _soft_step(x[j], q[j], Gjj, w[j])
+        if new != x[j]:
+            d = new - x[j]
+            for i in range(x.shape[0]):
+                q[i] -= d * G[j, i]  # G symmetric: row j = column j, contiguous
+            x[j] = new
+
+
+@njit(cache=True, nogil=True)
+def _gram_accept(gram, state, w, x_acc):
+    """Replace ``(q, x)`` by the extrapolated point if that lowers the objective."""
+    G = gram[0]
+    q, x = state
+    q_acc = q.copy()
+    for j in range(x.shape[0]):
+        d = x_acc[j] - x[j]
+        if d != 0.0:
+            for i in range(x.shape[0]):
+                q_acc[i] -= d * G[j, i]
+    if _gram_objective(gram, q_acc, x_acc, w) < _gram_objective(gram, q, x, w):
+        x[:] = x_acc
+        q[:] = q_acc
+
+
+@njit(cache=True, nogil=True)
+def cd_gram(gram, state, w, control):
     """Cyclic coordinate descent on the Gram form ``1/2 x'Gx - c'x + sum w|x|`` (+ ``b2/2``).
 
-    ``q = c - G x`` (the correlations ``A^T r``) is kept current for every coordinate, so
-    each coordinate costs O(1) unless it changes (then O(N)), and the duality gap is O(N).
-    Every ``n_anderson`` epochs (0: never) the iterates are extrapolated by Anderson
-    acceleration, kept only if the objective decreases. Stops when the gap is at most
-    ``tol`` (absolute). Returns ``(epochs, primal, gap)``.
+    ``state = (q, x)`` with ``q = c - G x`` (the correlations ``A^T r``) kept current for
+    every coordinate, so each coordinate costs O(1) unless it changes (then O(N)), and the
+    duality gap is O(N). Every ``n_anderson`` epochs (0: never) the iterates are extrapolated
+    by Anderson acceleration, kept only if the objective decreases. Stops when the gap is at
+    most ``tol`` (absolute). Returns ``(epochs, primal, gap)``.
     """
-    N = x.shape[0]
-    diag = np.empty(N)
-    for j in range(N):
-        diag[j] = G[j, j]
-    primal, gap = _gram_gap(b2, c, q, x, w, diag)
+    tol, max_epochs, K = control
+    G = gram[0]
+    x = state[1]
+    diag = np.diag(G).copy()
+    primal, gap = gram_gap(gram, state, w, diag)
     if gap <= tol:
         return 0, primal, gap
-    K = n_anderson
-    hist = np.empty((K + 1, N))
+    hist = np.empty((K + 1, x.shape[0]))
     n_hist = 0
-    x_acc = np.empty(N)
-    q_acc = np.empty(N)
     for epoch in range(max_epochs):
-        for j in range(N):
-            Gjj = diag[j]
-            wj = w[j]
-            if Gjj == 0.0 or wj == np.inf:
-                continue
-            xj = x[j]
-            z = xj + q[j] / Gjj
-            t = wj / Gjj
-            if z > t:
-                new = z - t
-            elif z < -t:
-                new = z + t
-            else:
-                new = 0.0
-            if new != xj:
-                d = new - xj
-                for i in range(N):
-                    q[i] -= d * G[j, i]  # G symmetric: row j = column j, contiguous
-                x[j] = new
+        _gram_epoch(G, state, w, diag)
         if K > 0:
-            for j in range(N):
-                hist[n_hist, j] = x[j]
+            hist[n_hist] = x
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
-                z = _anderson_coefficients(hist)
-                sz = z.sum()
-                if np.isfinite(sz) and sz != 0.0:
-                    for j in range(N):
-                        v = 0.0
-                        for k in range(K):
-                            v += z[k] * hist[k + 1, j]
-                        x_acc[j] = v / sz
-                        q_acc[j] = q[j]
-                    for j in range(N):
-                        d = x_acc[j] - x[j]
-                        if d != 0.0:
-                            for i in range(N):
-                                q_acc[i] -= d * G[j, i]
-                    if _gram_objective(b2, c, q_acc, x_acc, w) < _gram_objective(b2, c, q, x, w):
-                        for j in range(N):
-                            x[j] = x_acc[j]
-                            q[j] = q_acc[j]
-        primal, gap = _gram_gap(b2, c, q, x, w, diag)
+                x_acc = _extrapolate(hist)
+                if x_acc.shape[0] > 0:
+                    _gram_accept(gram, state, w, x_acc)
+        primal, gap = gram_gap(gram, state, w, diag)
         if not np.isfinite(gap) or gap <= tol:
             return epoch + 1, primal, gap
     return max_epochs, primal, gap

@@ -10,6 +10,84 @@ import numpy as np
 from .errors import NotIdentifiableError
 
 
+def check_dense(a, name: str):
+    """Refuse scipy.sparse input by name (the kernels work on dense columns)."""
+    if hasattr(a, "tocsc") and hasattr(a, "nnz"):
+        raise TypeError(
+            f"{name} is a scipy.sparse matrix/array: lasso's solvers need dense arrays "
+            f"(sparse designs are not supported); convert it with .toarray()"
+        )
+    return a
+
+
+def as_real_array(a, name: str) -> np.ndarray:
+    """``a`` as a float64 array; sparse, complex and non-numeric input refused by name."""
+    check_dense(a, name)
+    try:
+        arr = np.asarray(a)
+        if np.iscomplexobj(arr):
+            raise ValueError(f"{name} is complex: complex data not supported")
+        return np.asarray(arr, dtype=np.float64)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    except ValueError as exc:
+        if "complex" in str(exc):
+            raise
+        raise ValueError(f"{name} must be a numeric array: {exc}") from None
+
+
+def check_finite(a: np.ndarray, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` if ``a`` holds NaN (missing values) or inf."""
+    # a sum is non-finite whenever an entry is (cheap first pass, as scikit-learn does);
+    # only an overflowing sum of finite entries needs the element-wise check
+    if np.isfinite(a.sum()) or np.isfinite(a).all():
+        return
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN (missing values are not supported)")
+    raise ValueError(f"{name} contains inf")
+
+
+def check_max_iter(value, name: str = "max_iter") -> int:
+    """Return ``value`` as an int after checking it is an integer >= 1."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if not (isinstance(value, (float, np.floating)) and float(value).is_integer()):
+            raise ValueError(f"{name} = {value!r}: must be an integer >= 1")
+    if value < 1:
+        raise ValueError(f"{name} = {value!r}: must be an integer >= 1")
+    return int(value)
+
+
+def check_tol(value, name: str = "tol") -> float:
+    """Return ``value`` as a float after checking it is a finite positive number."""
+    v = _as_float(value, name, "a positive number")
+    if not (v > 0 and math.isfinite(v)):
+        raise ValueError(f"{name} = {value!r}: must be a finite positive number")
+    return v
+
+
+def check_kappa(kappa, name: str = "kappa") -> float:
+    """Return ``kappa`` as a float after checking it is a finite real number."""
+    k = _as_float(kappa, name, "a finite real number")
+    if not math.isfinite(k):
+        raise ValueError(f"{name} = {kappa!r}: must be a finite real number")
+    return k
+
+
+def check_choice(value, name: str, allowed) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is one of ``allowed``."""
+    if not (isinstance(value, str) or value is None) or value not in allowed:
+        raise ValueError(f"{name} = {value!r}: must be one of {tuple(allowed)}")
+
+
+def _as_float(value, name: str, what: str) -> float:
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"{name} = {value!r}: must be {what}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} = {value!r}: must be {what}") from None
+
+
 def check_xy(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(X, y)`` as float64 arrays after checking shapes and finiteness.
 
@@ -19,8 +97,8 @@ def check_xy(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
         Naming the dataset ``name`` when ``X`` is not 2-D, ``y`` not 1-D, their lengths
         differ, or either contains NaN or inf.
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X = as_real_array(X, f"{name}: X")
+    y = as_real_array(y, f"{name}: y")
     if X.ndim != 2:
         raise ValueError(f"{name}: X must be a 2-D array (rows x features), got shape {X.shape}")
     if y.ndim == 2 and y.shape[1] == 1:
@@ -33,12 +111,8 @@ def check_xy(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
         )
     if X.shape[0] == 0:
         raise ValueError(f"{name}: dataset has no rows")
-    # a sum is non-finite whenever an entry is (cheap first pass, as scikit-learn does);
-    # only an overflowing sum of finite entries needs the element-wise check
-    if not np.isfinite(X.sum()) and not np.isfinite(X).all():
-        raise ValueError(f"{name}: X contains NaN or inf")
-    if not np.isfinite(y).all():
-        raise ValueError(f"{name}: y contains NaN or inf")
+    check_finite(X, f"{name}: X")
+    check_finite(y, f"{name}: y")
     return X, y
 
 
@@ -82,10 +156,7 @@ def check_datasets(
 
 def check_penalty(value, name: str, *, allow_inf: bool = False) -> float:
     """Return ``value`` as a float after checking it is a non-negative penalty level."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} = {value!r}: must be a non-negative number") from None
+    v = _as_float(value, name, "a non-negative number")
     if math.isnan(v):
         raise ValueError(f"{name} = nan: must be a non-negative number")
     if v < 0:
@@ -95,11 +166,28 @@ def check_penalty(value, name: str, *, allow_inf: bool = False) -> float:
     return v
 
 
-def check_identifiable(lam: float, n_rows: int, n_features: int, name: str) -> None:
-    """Refuse an unpenalised least-squares fit with more features than rows."""
-    if lam == 0 and n_features > n_rows:
+def check_identifiable(n_free: int, n_rows: int, cause: str, fix: str) -> None:
+    r"""Refuse a Lasso problem whose unpenalised part cannot be identified.
+
+    A weighted Lasso :math:`\tfrac12\|b-Ax\|^2+\sum_j w_j|x_j|` with :math:`F=\{j: w_j=0\}`
+    has infinitely many minimisers as soon as the columns :math:`A_F` are linearly dependent,
+    which is certain when :math:`|F|` exceeds the rank bound of :math:`A` (its number of
+    rows, less one per dataset centred for an intercept): adding a null vector of :math:`A_F`
+    changes neither the loss nor the penalty. Rank-deficient designs with fewer free columns
+    than rows are not detected.
+
+    Parameters
+    ----------
+    n_free : int
+        :math:`|F|`, the number of unpenalised coordinates.
+    n_rows : int
+        Rank bound of the design (rows, less the centrings).
+    cause, fix : str
+        What leaves the coordinates free (naming the argument) and how to avoid it.
+    """
+    if n_free > n_rows:
         raise NotIdentifiableError(
-            f"{name} = 0 with {n_features} features and only {n_rows} rows: the unpenalised "
-            f"least-squares problem is not identifiable (infinitely many minimisers); "
-            f"use {name} > 0"
+            f"{cause} leaves {n_free} coordinates unpenalised: {n_free} features and only "
+            f"{n_rows} rows, so the problem is not identifiable (infinitely many minimisers); "
+            f"{fix}"
         )

@@ -138,15 +138,16 @@ def test_imdb_fixture_cross_validated_strategies(tmp_path):
     out = tmp_path / "out"
     assert (out / "imdb.csv").exists() and (out / "imdb.png").exists()
     t = tables["imdb"]
-    assert list(t["strategy"]) == ["full", "dlam0", "kappa0", "trans", "target", "mean"]
+    assert list(t["strategy"]) == ["full", "dlam0", "kappa0", "trans_lasso",
+                                   "pretraining_lasso", "target_lasso", "mean"]
     assert {"cv_mse", "test_mse", "test_se", "diff_vs_target", "lam2", "kappa", "dlam",
             "nnz"} <= set(t.columns)
     assert np.all(np.isfinite(t["test_mse"])) and (t["test_se"] > 0).all()
     r = t.set_index("strategy")
-    assert r.loc["target", "diff_vs_target"] == 0.0
+    assert r.loc["target_lasso", "diff_vs_target"] == 0.0
     # the restricted strategies are read off the full grid
     assert r.loc["dlam0", "dlam"] == 0.0 and r.loc["kappa0", "kappa"] == 0.0
-    assert r.loc["full", "cv_mse"] <= r.loc[["dlam0", "kappa0", "trans", "target"],
+    assert r.loc["full", "cv_mse"] <= r.loc[["dlam0", "kappa0", "trans_lasso", "target_lasso"],
                                             "cv_mse"].min()
     # the words carry the rating: a fitted model beats predicting the mean rating
     assert r.loc["full", "test_mse"] < r.loc["mean", "test_mse"]
