@@ -489,7 +489,11 @@ class GeneralizedTransLassoCV(TransferBase):
         est = GeneralizedTransLasso(
             **self.best_params_, solver=self.solver, tol=self.tol, max_iter=self.max_iter,
             fit_intercept=self.fit_intercept,
-        ).fit(target=target, sources=sources)
+        )
+        if sources:
+            est.fit(target=target, sources=sources)
+        else:  # stacked form without groups: every row is a target row
+            est.fit(*target)
         self.best_estimator_ = est
         timings["refit"] = time.perf_counter() - t_start - sum(timings.values())
         timings["total"] = time.perf_counter() - t_start

@@ -187,6 +187,8 @@ class TransLasso(TransferBase):
     candidates_ : ndarray (N, n_candidates)
         Candidate coefficients (column l uses the l best-ranked sources).
     aggregation_ : QAggregation or None
+    n_iter_ : int
+        Coordinate-descent epochs of the final solves of every candidate, summed.
     weights_ : ndarray
         Aggregation weights :math:`\theta` (one-hot for ``"select"``; ``[1]`` for the oracle).
     """
@@ -234,6 +236,7 @@ class TransLasso(TransferBase):
             if lam == "cv":
                 lam = _cv_lambda(prep.A0, prep.y0, self.cv, seed, opts, self.cv_grid)
             res = fit_stage1(prep, lam, opts, name="lam2")
+            self.n_iter_ += res.epochs
             return res.coef, prep.intercept(res.coef)
         if lam1 == "cv":
             lam1 = _cv_lambda(prep.A, prep.b, self.cv, seed, opts, self.cv_grid)
@@ -242,6 +245,7 @@ class TransLasso(TransferBase):
         if lam2 == "cv":
             lam2 = _cv_lambda(prep.A0, prep.y0 - offset, self.cv, seed, opts, self.cv_grid)
         s2 = fit_stage2(prep, s1.coef, offset, (lam2, 1.0, 0.0), opts)
+        self.n_iter_ += s1.epochs + s2.epochs
         coef = s1.coef + s2.coef
         return coef, prep.intercept(coef)
 
@@ -269,6 +273,7 @@ class TransLasso(TransferBase):
         lam2 = self._lam(self.lam2, "lam2")
         _check_count(self.cv, "cv", 2)
         self.ranking_ = self.R_hat_ = self.aggregation_ = None
+        self.n_iter_ = 0  # coordinate-descent epochs of the final solves, summed
         if not (isinstance(self.informative, str) and self.informative == "auto"):
             idx = self._informative_indices(len(sources))
             coef, icpt = self._oracle(target, [sources[i] for i in idx], lam1, lam2, opts)
