@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_datasets
+from .checks import check_datasets
 
 
 def is_dataset_pair(data) -> bool:

@@ -36,8 +36,8 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_choice, check_kappa, check_penalty
 from .base import TransferBase
+from .checks import check_choice, check_kappa, check_penalty
 from .errors import ConvergenceWarning
 from .estimators import GeneralizedTransLasso
 from .solver import lambda_max, lasso_path, solve_weighted_lasso, solve_weighted_lasso_gram

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import KFold
 
-from ._validation import check_datasets, check_kappa, check_penalty
 from .base import TransferBase
+from .checks import check_datasets, check_kappa, check_penalty
 from .stages import (
     Prepared,
     SolveOptions,

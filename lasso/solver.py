@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._cd import cd_gram, cd_working_set, correlations, duality_gap_terms, residual
-from ._validation import check_dense, check_max_iter, check_tol
+from .checks import check_dense, check_max_iter, check_tol
 from .errors import ConvergenceError, ConvergenceWarning
+from .kernels import cd_gram, cd_working_set, correlations, duality_gap_terms, residual
 
 SOLVERS = ("fast", "cvxpy")
 
@@ -111,7 +111,7 @@ class LassoResult:
 
 def _gap_terms(r, b, x, w, g, L):
     """(primal objective, absolute duality gap) given residual r and correlations g = A^T r
-    (:func:`lasso._cd.duality_gap_terms`, the one implementation of the gap)."""
+    (:func:`lasso.kernels.duality_gap_terms`, the one implementation of the gap)."""
     primal, gap = duality_gap_terms(float(r @ r), float(b @ r), g, x, w, L)
     return float(primal), float(gap)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import center, stack_fortran
-from ._validation import check_choice, check_identifiable, check_max_iter, check_tol
+from .checks import check_choice, check_identifiable, check_max_iter, check_tol
+from .data import center, stack_fortran
 from .solver import SOLVERS, LassoResult, column_sq_norms, solve_weighted_lasso
 
 
@@ -138,7 +138,7 @@ def fit_stage1(prep: Prepared, lam1: float, opts: SolveOptions, init=None, name=
 
 def check_stage2_identifiable(weights, rows: int, lam2: float, dlam: float) -> None:
     """Stage 2 is not identifiable when its zero-weight coordinates outnumber the target rows
-    (:func:`lasso._validation.check_identifiable`): ``lam2 = 0`` frees the stage-1 support,
+    (:func:`lasso.checks.check_identifiable`): ``lam2 = 0`` frees the stage-1 support,
     and with ``dlam = 0`` every coordinate."""
     n_free = int(np.count_nonzero(weights == 0))
     if n_free:

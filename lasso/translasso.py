@@ -46,8 +46,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import KFold
 
-from ._validation import check_choice, check_penalty
 from .base import TransferBase
+from .checks import check_choice, check_penalty
 from .solver import lambda_max, lasso_path
 from .stages import Prepared, SolveOptions, fit_stage1, fit_stage2
 

@@ -1,4 +1,4 @@
-"""Checks of user input at the public boundary of :mod:`lasso`."""
+"""Checks of user input at the public boundary of :mod:`lasso` (internal module)."""
 
 from __future__ import annotations
 
