@@ -330,7 +330,8 @@ class GeneralizedTransLassoCV(TransferBase):
     pt_alpha_grid : array or None
         Pretraining Lasso's :math:`\alpha\in[0,1]` (``"pretraining_lasso"`` and ``"full"``):
         :math:`\kappa=1-\alpha`, :math:`\Delta\lambda=\lambda_2(1/\alpha-1)`. Default
-        ``0, 0.05, 0.1, 0.25, 0.5, 0.75, 1``.
+        ``0, 0.05, 0.1, 0.25, 0.5, 0.75, 1``; ``[]`` with ``"full"``: the product grid
+        alone.
     n_lam1, n_lam2 : int
         Sizes (>= 1) of the default ``lam1`` and ``lam2`` grids.
     lam1_eps, lam2_eps : float in (0, 1]
@@ -454,8 +455,12 @@ class GeneralizedTransLassoCV(TransferBase):
             dlam = lmax0 * np.array(self.default_dlam_factors)
         else:
             dlam = np.sort(_check_grid(self.dlam_grid, "dlam_grid", allow_inf=True))
-        alpha = np.array(self.default_pt_alpha_grid if self.pt_alpha_grid is None
-                         else _check_grid(self.pt_alpha_grid, "pt_alpha_grid", hi=1.0))
+        if self.pt_alpha_grid is None:
+            alpha = np.array(self.default_pt_alpha_grid)
+        elif np.size(self.pt_alpha_grid) == 0 and self.strategy == "full":
+            alpha = np.empty(0)  # the product grid alone
+        else:
+            alpha = _check_grid(self.pt_alpha_grid, "pt_alpha_grid", hi=1.0)
         return lam2, kappa, dlam, alpha
 
     def _folds(self, n):

@@ -192,18 +192,22 @@ def _ws_objective(r, vals, w, ws):
 
 
 @njit(cache=True, nogil=True)
-def _ws_accept(design, state, w, ws, x_acc):
-    """Replace the iterate by the extrapolated ``x_acc`` (on ``ws``) if that lowers the
-    objective."""
-    A, b, L = design
+def _ws_accept(design, state, w, ws, values, r_acc):
+    """Replace the iterate by the extrapolated point if that lowers the objective.
+
+    ``values = (x_acc, x_cur)``: extrapolated and current coefficients on ``ws``; ``r_acc``
+    is scratch space of the residual's size."""
+    A = design[0]
     r, x = state
-    r_acc = r.copy()
+    x_acc, x_cur = values
+    r_acc[:] = r
     for jj in range(ws.shape[0]):
         d = x_acc[jj] - x[ws[jj]]
         if d != 0.0:
             _col_axpy(A, ws[jj], d, r_acc)
-    if _ws_objective(r_acc, x_acc, w, ws) < _ws_objective(r, x[ws], w, ws):
-        x[ws] = x_acc
+    if _ws_objective(r_acc, x_acc, w, ws) < _ws_objective(r, x_cur, w, ws):
+        for jj in range(ws.shape[0]):
+            x[ws[jj]] = x_acc[jj]
         r[:] = r_acc
 
 
@@ -228,6 +232,7 @@ def cd_working_set(design, state, w, ws, control):
     tol, max_epochs, K = control
     x = state[1]
     hist = np.empty((K + 1, ws.shape[0]))
+    r_acc = np.empty_like(state[0])
     n_hist = 0
     prev = np.inf
     for epoch in range(max_epochs):
@@ -243,22 +248,15 @@ def cd_working_set(design, state, w, ws, control):
             prev = np.inf
         if K == 0:
             continue
-        hist[n_hist] = x[ws]
+        for jj in range(ws.shape[0]):
+            hist[n_hist, jj] = x[ws[jj]]
         n_hist += 1
         if n_hist == K + 1:
             n_hist = 0
             x_acc = _extrapolate(hist)
             if x_acc.shape[0] > 0:
-                _ws_accept(design, state, w, ws, x_acc)
+                _ws_accept(design, state, w, ws, (x_acc, hist[K]), r_acc)
     return max_epochs
-
-
-@njit(cache=True, nogil=True)
-def correlations(A, r, out):
-    """``out[j] = A[:, j] . r`` for every column (single-threaded; A Fortran-ordered)."""
-    for j in range(A.shape[1]):
-        out[j] = _col_dot(A, j, r)
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -321,11 +319,12 @@ def _gram_epoch(G, state, w, diag):
 
 
 @njit(cache=True, nogil=True)
-def _gram_accept(gram, state, w, x_acc):
-    """Replace ``(q, x)`` by the extrapolated point if that lowers the objective."""
+def _gram_accept(gram, state, w, x_acc, q_acc):
+    """Replace ``(q, x)`` by the extrapolated point if that lowers the objective (``q_acc``:
+    scratch space of ``q``'s size)."""
     G = gram[0]
     q, x = state
-    q_acc = q.copy()
+    q_acc[:] = q
     for j in range(x.shape[0]):
         d = x_acc[j] - x[j]
         if d != 0.0:
@@ -354,6 +353,7 @@ def cd_gram(gram, state, w, control):
     if gap <= tol:
         return 0, primal, gap
     hist = np.empty((K + 1, x.shape[0]))
+    q_acc = np.empty_like(x)
     n_hist = 0
     for epoch in range(max_epochs):
         _gram_epoch(G, state, w, diag)
@@ -364,7 +364,7 @@ def cd_gram(gram, state, w, control):
                 n_hist = 0
                 x_acc = _extrapolate(hist)
                 if x_acc.shape[0] > 0:
-                    _gram_accept(gram, state, w, x_acc)
+                    _gram_accept(gram, state, w, x_acc, q_acc)
         primal, gap = gram_gap(gram, state, w, diag)
         if not np.isfinite(gap) or gap <= tol:
             return epoch + 1, primal, gap
