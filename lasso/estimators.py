@@ -67,7 +67,7 @@ def _fit_checked(target, sources, params, opts, fit_intercept) -> TransferFit:
 
 
 class GeneralizedTransLasso(TransferBase):
-    r"""Generalized Trans-Lasso (Okajima & Obuchi 2024, arXiv:2409.17704; spec section 2).
+    r"""Generalized Trans-Lasso (Okajima & Obuchi 2024, arXiv:2409.17704; docs/lasso.md).
 
     Stage 1 pools target and sources,
 

@@ -9,7 +9,7 @@ Every estimator of :mod:`lasso` reduces to one problem, the unnormalised weighte
 
 with ``b = y - offset``. A zero weight leaves a coordinate unpenalised and an infinite weight
 fixes it at zero (glmnet's ``penalty.factor`` semantics). This is the form of both stages of
-the generalized Trans-Lasso (Okajima & Obuchi 2024, arXiv:2409.17704; spec section 2).
+the generalized Trans-Lasso (Okajima & Obuchi 2024, arXiv:2409.17704; docs/lasso.md).
 
 Convergence is measured by the duality gap relative to :math:`\|b\|_2^2` (the criterion of
 scikit-learn's coordinate descent): the dual point is the rescaled residual

@@ -1,4 +1,4 @@
-r"""Trans-Lasso of Li, Cai & Li (2022, JRSS-B; arXiv:2006.10593), spec section 7.1.
+r"""Trans-Lasso of Li, Cai & Li (2022, JRSS-B; arXiv:2006.10593), their oracle and full algorithms.
 
 Oracle Trans-Lasso (informative set :math:`\mathcal A` known), in the unnormalised form of
 this package (:math:`\lambda_1 = (n_{\mathcal A}+n_0)\lambda_w`,

@@ -110,7 +110,7 @@ def test_intercepts_match_explicit_per_dataset_intercepts():
 
 
 def test_kappa1_dlam0_is_oracle_trans_lasso_of_li_cai_li():
-    """Li, Cai & Li (2022) oracle Trans-Lasso in its own normalised form (spec 7.1):
+    """Li, Cai & Li (2022) oracle Trans-Lasso in its own normalised form (oracle algorithm):
     w = argmin 1/(2(n_A+n_0)) sum ||y-Xw||^2 + lam_w|w|_1;
     delta = argmin 1/(2 n_0)||y0 - X0(w + delta)||^2 + lam_d|delta|_1."""
     target, sources = make_transfer(5, N=50, rows=(30, 120), n_sources=2)
@@ -134,7 +134,7 @@ def test_kappa1_dlam0_is_oracle_trans_lasso_of_li_cai_li():
 
 @pytest.mark.parametrize("alpha", [0.25, 0.6, 1.0])
 def test_pretraining_lasso_matches_craig_et_al_objective(alpha):
-    """Craig et al. (2024) stage 2 in its own normalised form (spec 7.2):
+    """Craig et al. (2024) stage 2 in its own normalised form (their stage-2 objective):
     argmin 1/(2 n0)||y0 - (1-alpha) eta - X0 beta||^2 + lam_k sum pf_j |beta_j|."""
     target, sources = make_transfer(6, N=50, rows=(30, 120))
     X0, y0 = target
