@@ -30,16 +30,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lasso import DLAM, KAPPA, LAM1, LAM2, make_problem  # noqa: E402
+from bench_lasso import DLAM, KAPPA, LAM1, LAM2, best_time, make_problem  # noqa: E402
 
 
 def cpu_min(fn, repeats):
-    ts, out = [], None
-    for _ in range(repeats):
-        t = time.process_time()
-        out = fn()
-        ts.append(time.process_time() - t)
-    return min(ts), out
+    return best_time(fn, repeats, clock=time.process_time)
 
 
 def bench_fit(mods, N, repeats):
