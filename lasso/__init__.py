@@ -31,6 +31,7 @@ from .estimators import (
     TargetLasso,
     TransferFit,
     fit_two_stage,
+    pretraining_map,
     stage2_weights,
 )
 from .solver import (
@@ -73,6 +74,7 @@ __all__ = [
     "lambda_max",
     "lasso_objective",
     "lasso_path",
+    "pretraining_map",
     "solve_weighted_lasso",
     "solve_weighted_lasso_gram",
     "stage2_weights",

@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_limits
 from .base import TransferBase
 from .checks import check_choice, check_kappa, check_penalty
 from .errors import ConvergenceWarning
-from .estimators import GeneralizedTransLasso
+from .estimators import GeneralizedTransLasso, pretraining_map
 from .solver import lambda_max, lasso_path, solve_weighted_lasso, solve_weighted_lasso_gram
 from .stages import (
     Prepared,
@@ -118,8 +118,8 @@ class Stage2Grid:
                 alpha.append(np.full(dl.size, np.nan))
         if strategy in _WITH_PRETRAINING:
             for a in alpha_grid:
-                kappa.append(1.0 - a)
-                row = np.full(lam2.size, np.inf) if a == 0 else lam2 * (1.0 / a - 1.0)
+                k, row = pretraining_map(float(a), lam2)
+                kappa.append(k)
                 dlam.append(row[None, :])
                 alpha.append(np.array([a]))
         return cls(lam2, tuple(kappa), tuple(dlam), tuple(alpha))

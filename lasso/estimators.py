@@ -39,7 +39,7 @@ from .stages import (
 )
 
 __all__ = ["GeneralizedTransLasso", "PooledLasso", "PretrainingLasso", "TargetLasso",
-           "TransferFit", "fit_two_stage", "stage2_weights"]
+           "TransferFit", "fit_two_stage", "pretraining_map", "stage2_weights"]
 
 
 def fit_two_stage(
@@ -64,6 +64,15 @@ def _fit_checked(target, sources, params, opts, fit_intercept) -> TransferFit:
              check_penalty(dlam, "dlam", allow_inf=True))
     lam1 = check_penalty(lam1, "lam1")
     return two_stage(Prepared(target, sources, fit_intercept), lam1, hyper, opts)
+
+
+def pretraining_map(alpha: float, lam2):
+    r"""Pretraining Lasso's :math:`\alpha` as generalized Trans-Lasso parameters:
+    :math:`\kappa = 1-\alpha`, :math:`\Delta\lambda = \lambda_2(1/\alpha - 1)` (``inf`` at
+    :math:`\alpha = 0`); ``lam2`` may be an array (one ``dlam`` per entry)."""
+    lam2 = np.asarray(lam2, dtype=np.float64)
+    dlam = np.full(lam2.shape, np.inf) if alpha == 0 else lam2 * (1.0 / alpha - 1.0)
+    return 1.0 - alpha, dlam
 
 
 class GeneralizedTransLasso(TransferBase):
@@ -273,9 +282,8 @@ class PretrainingLasso(TransferBase):
         a = check_penalty(self.alpha, "alpha")
         if not 0.0 <= a <= 1.0:
             raise ValueError(f"alpha = {self.alpha}: must lie in [0, 1]")
-        lam2 = check_penalty(self.lam2, "lam2")
-        dlam = np.inf if a == 0 else lam2 * (1.0 / a - 1.0)
-        return {"kappa": 1.0 - a, "dlam": dlam}
+        kappa, dlam = pretraining_map(a, check_penalty(self.lam2, "lam2"))
+        return {"kappa": kappa, "dlam": float(dlam)}
 
     def fit(self, X=None, y=None, groups=None, *, target=None, sources=None):
         """Fit on stacked ``X, y, groups`` or on ``target = (X0, y0)`` and

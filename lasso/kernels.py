@@ -12,8 +12,10 @@ travel in small tuples so that no kernel takes more than a handful of parameters
 - ``design = (A, b, L)``: design, response, squared column norms :math:`\|A_j\|^2`;
 - ``gram = (G, c, b2)``: :math:`A^\top A`, :math:`A^\top b`, :math:`\|b\|^2`;
 - ``state = (r, x)`` or ``(q, x)``: the iterate and its residual / correlations;
-- ``control = (tol, max_epochs, n_anderson)``: absolute gap target, epoch budget, Anderson
-  memory (0: no extrapolation).
+- ``control = (tol, max_epochs, n_anderson[, check_every])``: absolute gap target, epoch
+  budget, Anderson memory (0: no extrapolation), and (working-set form) the period in epochs
+  of the unconditional restricted-gap check; the values come from
+  :class:`lasso.solver.CDSettings`.
 
 The duality gap is computed in one place, :func:`duality_gap_terms`. All kernels are
 compiled with ``cache=True``.
@@ -229,7 +231,7 @@ def cd_working_set(design, state, w, ws, control):
 
     Returns the number of epochs run.
     """
-    tol, max_epochs, K = control
+    tol, max_epochs, K, check_every = control
     x = state[1]
     hist = np.empty((K + 1, ws.shape[0]))
     r_acc = np.empty_like(state[0])
@@ -241,8 +243,9 @@ def cd_working_set(design, state, w, ws, control):
             return epoch + 1
         rho = min(decrease / prev, 0.999)
         prev = decrease
-        # the estimate is unreliable when convergence is very slow: check every 50 epochs too
-        if (rho < 0.999 and decrease * (1.0 + rho / (1.0 - rho)) <= tol) or epoch % 50 == 49:
+        # the estimate is unreliable when convergence is very slow: check periodically too
+        if ((rho < 0.999 and decrease * (1.0 + rho / (1.0 - rho)) <= tol)
+                or epoch % check_every == check_every - 1):
             if _restricted_gap(design, state, w, ws) <= tol:
                 return epoch + 1
             prev = np.inf

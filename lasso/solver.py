@@ -46,6 +46,9 @@ class CDSettings:
         Inner target as a fraction of the final absolute tolerance.
     max_stalls : int
         Working-set rounds without a gap decrease before stopping (floating-point floor).
+    gap_check_every : int
+        Period (epochs) of the unconditional restricted-gap check of the working-set solve
+        (between them, the gap is checked only when the epoch decreases predict convergence).
     cvxpy_zero_tol : float
         Relative size below which interior-point coefficients are set to exactly 0.
     """
@@ -54,6 +57,7 @@ class CDSettings:
     inner_fraction: float = 0.1
     final_fraction: float = 0.5
     max_stalls: int = 5
+    gap_check_every: int = 50
     cvxpy_zero_tol: float = 1e-9
 
     def __post_init__(self):
@@ -63,8 +67,10 @@ class CDSettings:
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise ValueError(f"{name} = {v!r}: must lie in (0, 1]")
-        if not (isinstance(self.max_stalls, int) and self.max_stalls >= 1):
-            raise ValueError(f"max_stalls = {self.max_stalls!r}: must be an integer >= 1")
+        for name in ("max_stalls", "gap_check_every"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name} = {v!r}: must be an integer >= 1")
         if not 0 <= self.cvxpy_zero_tol < 1:
             raise ValueError(f"cvxpy_zero_tol = {self.cvxpy_zero_tol!r}: must lie in [0, 1)")
 
@@ -238,7 +244,8 @@ def _solve_fast(A, b, w, L, tol, max_iter, init, strict, settings):
         tol_in = floor if stable else max(settings.inner_fraction * gap, floor)
         prev_ws = ws
         epochs += cd_working_set((A, b, L), (r, x), w, ws,
-                                 (tol_in, max_iter - epochs, settings.n_anderson))
+                                 (tol_in, max_iter - epochs, settings.n_anderson,
+                                  settings.gap_check_every))
     return _result(x, obj, gap, b2, tol, it, epochs, "fast", strict)
 
 

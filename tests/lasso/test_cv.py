@@ -12,6 +12,7 @@ from lasso import (
     ConvergenceWarning,
     GeneralizedTransLasso,
     GeneralizedTransLassoCV,
+    PretrainingLasso,
     compare_strategies,
     solve_weighted_lasso_gram,
 )
@@ -163,6 +164,12 @@ def test_compare_strategies_matches_separate_runs_and_brute_force():
         assert best.loc[s, "cv_mse"] == pytest.approx(brute, rel=1e-6)
     assert best.loc["pretraining_lasso", "pt_alpha"] in (0.0, 0.5)
     assert np.isnan(best.loc["dlam0", "pt_alpha"])
+    # the Pretraining row refits as the PretrainingLasso estimator with that alpha
+    row = best.loc["pretraining_lasso"]
+    gtl = GeneralizedTransLasso(0.3, row.lam2, row.kappa, row.dlam, tol=1e-12)
+    pt = PretrainingLasso(row.pt_alpha, 0.3, row.lam2, tol=1e-12)
+    np.testing.assert_allclose(gtl.fit(target, sources).coef_,
+                               pt.fit(target, sources).coef_, atol=1e-10)
 
 
 def test_reproducible_and_parallel_equals_serial():
