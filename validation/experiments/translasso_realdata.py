@@ -88,12 +88,11 @@ EXPERIMENT_NAME = "translasso-realdata"
 
 _MNIST_STRATEGIES = ("full", "dlam0", "kappa0", "trans_lasso", "pretraining_lasso",
                      "target_lasso")
-_IMDB_STRATEGIES = ("full", "dlam0", "kappa0", "trans", "target")
+_IMDB_STRATEGIES = _MNIST_STRATEGIES
 _MNIST_DESIGNS = ("images", "rotated", "gaussian_sigma", "gaussian")
 _LABELS = {"full": "full search", "dlam0": "Δλ=0", "kappa0": "κ=0",
-           "trans_lasso": "Trans-Lasso", "trans": "Trans-Lasso",
-           "pretraining_lasso": "Pretraining Lasso", "target_lasso": "target-only",
-           "target": "target-only", "mean": "mean rating", "pooled": "pooled Lasso"}
+           "trans_lasso": "Trans-Lasso", "pretraining_lasso": "Pretraining Lasso",
+           "target_lasso": "target-only", "mean": "mean rating", "pooled": "pooled Lasso"}
 
 
 def _imdb_hint(data_dir) -> str:
@@ -750,7 +749,7 @@ def imdb_strategies(cfg: TransLassoRealDataConfig) -> tuple[pd.DataFrame, dict]:
     rows.append({"strategy": "mean", "cv_mse": math.nan, "cv_mse_se": math.nan,
                  "lam1": math.nan, "lam2": math.nan, "kappa": math.nan, "dlam": math.nan,
                  "nnz": 0})
-    base = errs["target"]
+    base = errs["target_lasso"]
     for row in rows:
         e = errs[row["strategy"]]
         d = e - base

@@ -1,4 +1,4 @@
-"""Stacking and centring of datasets (internal)."""
+"""Stacking and centring of datasets (internal module of :mod:`lasso`)."""
 
 from __future__ import annotations
 
