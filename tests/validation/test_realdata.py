@@ -307,3 +307,29 @@ def test_select_design_cli_picks_theory(tmp_path, capsys):
     assert main(["select", "--design", str(white), "--alphas", "2,8"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: design:") and "--alphas 4" in err
+
+
+def test_unconverged_fits_are_reported_not_swallowed(tmp_path, monkeypatch):
+    """A fit that warns (here: forced) is counted per run and re-emitted once as a warning."""
+    import lasso
+    from validation.errors import ConvergenceWarning
+
+    real_fit = lasso.GeneralizedTransLasso.fit
+    calls = {"n": 0}
+
+    def warning_fit(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            warnings.warn("forced", lasso.ConvergenceWarning, stacklevel=2)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(lasso.GeneralizedTransLasso, "fit", warning_fit)
+    cfg = RD.TransLassoRealDataConfig(parts=("mnist",), seeds=(0, 1), n_jobs=1,
+                                      mnist_scenarios=(("A", 0.15, 0.05, 1.0),))
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        tables = RD.run(cfg, tmp_path / "out")
+    runs = tables["mnist_runs"] if "mnist_runs" in tables else pd.read_csv(
+        tmp_path / "out" / "mnist_runs.csv")
+    n_forced = calls["n"] // 3
+    assert int((runs["n_convergence_warnings"] > 0).sum()) == n_forced > 0
+    assert int(tables["mnist"]["n_unconverged"].sum()) == n_forced
