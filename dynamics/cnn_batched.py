@@ -1,7 +1,8 @@
 r"""Many coefficient-space GD runs of the two-layer ReLU CNN advanced in one compiled loop.
 
-Same model, loss and gradient descent as :func:`dynamics.simulate_cnn_gd` (spec §2-3; Kou et al.
-2023, §3): :math:`w^{(t)}_{j,r} = w^{(0)}_{j,r} + \sum_q C^{(t)}_{j,r,q} b_q` over the distinct
+Same model, loss and gradient descent as :func:`dynamics.simulate_cnn_gd`
+(``docs/cnn_theory.md`` sections 2 and 4; Kou et al. 2023, §3):
+:math:`w^{(t)}_{j,r} = w^{(0)}_{j,r} + \sum_q C^{(t)}_{j,r,q} b_q` over the distinct
 patch vectors :math:`b_q` of a run, with inner products :math:`H = \langle W^{(0)},b\rangle + CG`,
 :math:`G = (\langle b_q, b_{q'}\rangle)`.  Here every run of a batch (grid cells x seeds with
 the same ``n``, ``m``, ``P``) is advanced by one numba kernel, and ``H`` is updated
@@ -358,7 +359,7 @@ def _batched_gd(data, eta, steps, coef, loss):
 
 
 def simulate_cnn_gd_batched(runs: BatchedRuns, eta, steps: int) -> BatchedResult:
-    r"""Run full-batch GD of every run in ``runs`` for ``steps`` steps (spec §4.5, batched).
+    r"""Run full-batch GD of every run in ``runs`` for ``steps`` steps (``docs/cnn_theory.md`` §4).
 
     Parameters
     ----------

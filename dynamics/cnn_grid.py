@@ -183,7 +183,7 @@ def _pack(samples, W0, bias=False):
 
 
 def _task2_remove(st: CNNTransferSetting) -> np.ndarray:
-    """Unit directions of u and v2 (the Task-2 noise is orthogonal to both; spec §1.3)."""
+    """Unit directions of u and v2 (Task-2 noise is orthogonal to both; docs/cnn_theory.md §1)."""
     e = np.zeros((2, st.d))
     e[0, 0] = 1.0
     e[1, 1] = st.v_cos

@@ -11,8 +11,9 @@ ICML 2023, §3 and their synthetic experiment (released code ``uclaml/Benign_ReL
 The noise is *not* projected orthogonally to :math:`\mu` (their code leaves it unprojected).
 The Bayes error is :math:`p`.
 
-Their network differs from ours (spec §2) by its scaling: it averages over the two patches and
-sums over the ``m`` filters, so its output is :math:`m/2` times ours for the same weights.  Since
+Their network differs from ours (``docs/cnn_theory.md`` §2) by its scaling: it averages over
+the two patches and sums over the ``m`` filters, so its output is :math:`m/2` times ours for the
+same weights.  Since
 our :math:`f` is 1-homogeneous in the weights, their gradient descent on weights :math:`W` with
 learning rate :math:`\eta_K` is our gradient descent on :math:`V = (m/2)W` with learning rate
 :math:`\eta = (m/2)^2\eta_K`.  Their ``Conv1d`` (kernel ``d``, one input channel) uses PyTorch's
@@ -57,7 +58,7 @@ def _check_real(name: str, value, *, positive: bool = False, nonneg: bool = Fals
 
 @dataclass(frozen=True)
 class KouSetting:
-    r"""One cell of Kou et al.'s synthetic experiment, in this package's units (spec §2).
+    r"""One cell of Kou et al.'s synthetic experiment, in this package's units.
 
     Defaults are their released script's values mapped into our units (see the module
     docstring): ``n = 20``, ``m = 10``, ``p = 0.1``, ``sigma_p = 1``, 100 full-batch steps at

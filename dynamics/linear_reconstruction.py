@@ -248,7 +248,7 @@ def subspace_distance(E1, E2) -> float:
     return float(np.sin(np.max(ang)))
 
 
-# ---- the special cases (spec table, Balestriero & LeCun linear model) -------------------
+# ---- the special cases (Balestriero & LeCun 2024, linear model) ----------------------------
 def _second(X: np.ndarray) -> np.ndarray:
     return X.T @ X / X.shape[0]
 

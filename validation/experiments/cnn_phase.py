@@ -200,7 +200,8 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     """All ``|mu|`` of one ``d`` for one seed, Kou setting (published scaling), batched.
 
     ``init="pytorch"``: their network exactly (PyTorch init, bias); ``"gaussian"``: this
-    package's model (spec §2: no bias, ``N(0, 0.01^2)`` filters) at the same learning rate.
+    package's model (``docs/cnn_theory.md`` §2: no bias, ``N(0, 0.01^2)`` filters) at the same
+    learning rate.
     """
     c0 = time.process_time()
     sts = [dynamics.KouSetting.published(int(d), float(v), init=init,
