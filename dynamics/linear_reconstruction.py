@@ -174,7 +174,7 @@ def _check_K(K, D: int) -> int:
     return int(K)
 
 
-def _generalised_eigh(obj: LinearObjective, lo: int) -> tuple[np.ndarray, np.ndarray]:
+def generalised_eigh(obj: LinearObjective, lo: int) -> tuple[np.ndarray, np.ndarray]:
     m = obj.second_moment
     w = np.linalg.eigvalsh(m)
     if not w[0] > 1e-12 * max(w[-1], 1e-300):
@@ -192,7 +192,7 @@ def solve(obj: LinearObjective, K: int) -> LinearSolution:
     """Closed-form optimal encoder, head and loss of ``obj`` at width ``K`` (the lemma)."""
     D = obj.dim
     K = _check_K(K, D)
-    mu, V = _generalised_eigh(obj, max(D - K - 1, 0))
+    mu, V = generalised_eigh(obj, max(D - K - 1, 0))
     gap = math.inf if K == D else float(mu[K - 1] - mu[K])
     E = V[:, :K].T
     H = obj.cross @ E.T

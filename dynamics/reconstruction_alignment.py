@@ -25,9 +25,9 @@ from numbers import Integral
 import numpy as np
 
 from dynamics.linear_reconstruction import (
-    _generalised_eigh,
     check_data,
     denoising_objective,
+    generalised_eigh,
 )
 
 __all__ = ["alignment_preprocess", "one_hot", "alignment_curve", "masking_impact"]
@@ -83,7 +83,7 @@ def alignment_curve(X, labels, Ks=None, noise: str = "none", **noise_kw) -> np.n
         if isinstance(k, bool) or not isinstance(k, Integral | np.integer) or not 1 <= k <= D:
             raise ValueError(f"Ks contains {k!r}: widths must be integers in [1, D = {D}]")
     obj = denoising_objective(X, noise, **noise_kw)
-    _, V = _generalised_eigh(obj, 0)
+    _, V = generalised_eigh(obj, 0)
     Q, _ = np.linalg.qr(X @ V)
     YYQ = Y @ (Y.T @ Q) / X.shape[0]
     c = np.cumsum(np.sum(YYQ ** 2, axis=0))
