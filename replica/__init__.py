@@ -1,6 +1,7 @@
 """Replica-symmetric saddle-point theory of the Generalized Trans-Lasso.
 
-Okajima & Obuchi, arXiv:2409.17704; equations as in ``shared/specs/translasso_replica.md``
+Okajima & Obuchi, arXiv:2409.17704; the equations and what is derived here are in
+``docs/translasso_theory.md``
 (dataset index 0 is the target).
 
 Public API
@@ -18,8 +19,8 @@ sweep, optimize, strategy_table, recommend
 from replica.errors import (
     ConvergenceError,
     ConvergenceWarning,
-    IllPosedError,
     NonFiniteIterateError,
+    NotIdentifiableError,
 )
 from replica.moments import soft_threshold_moments
 from replica.optimize import (
@@ -40,7 +41,7 @@ from replica.sweep import sweep
 __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
-    "IllPosedError",
+    "NotIdentifiableError",
     "NonFiniteIterateError",
     "soft_threshold_moments",
     "GaussianMixturePrior",

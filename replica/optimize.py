@@ -3,14 +3,14 @@ r"""Hyperparameter optimisation from theory and the :math:`\kappa=0` / :math:`\D
 The replica prediction
 :math:`\varepsilon^{(2nd)}(\lambda_1,\lambda_2,\kappa,\Delta\lambda)` is smooth in
  :math:`(\log\lambda_2,\kappa,\Delta\lambda)`; we minimise it by a coarse grid followed by
-Nelder-Mead (spec ``translasso_replica.md`` section 4), with :math:`\Delta\lambda\ge0` allowed
-to reach 0 exactly (the optimiser works on :math:`z` with :math:`\Delta\lambda=\max(z,0)`).
+Nelder-Mead (``docs/translasso_theory.md``, numerical scheme), with :math:`\Delta\lambda\ge0`
+allowed to reach 0 exactly (the optimiser works on :math:`z` with :math:`\Delta\lambda=\max(z,0)`).
 :math:`\lambda_1` is either given or chosen by the pretraining stage alone (minimiser of the
 target error :math:`\varepsilon^{(1st)}` or of the pooled error
-:math:`\varepsilon^{(1st)}_{\rm pool}`: the "LO" protocol of section 6.2), or optimised jointly
+:math:`\varepsilon^{(1st)}_{\rm pool}`: the "LO" protocol of lam1 protocols), or optimised jointly
 (``"lam1"`` in ``over``: the "GO" protocol).
 
-Strategies compared by :func:`strategy_table` (section 6): the full search over
+Strategies compared by :func:`strategy_table` (strategies): the full search over
 :math:`(\lambda_2,\kappa,\Delta\lambda)`; :math:`\Delta\lambda=0`; :math:`\kappa=0`; Trans-Lasso
 (:math:`\kappa=1,\Delta\lambda=0`); Pretraining Lasso (:math:`\kappa=1-a`,
 :math:`\Delta\lambda=\lambda_2(1/a-1)`, best :math:`a\in(0,1]`); the target-only Lasso.
@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
 
-from replica.errors import ConvergenceWarning, IllPosedError, NonFiniteIterateError
+from replica.errors import ConvergenceWarning, NonFiniteIterateError, NotIdentifiableError
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.stage1 import PretrainingResult, solve_pretraining
 from replica.stage2 import TransLassoResult, solve_finetuning
+from replica.sweep import snake_order
 
 __all__ = [
     "OptimizationResult",
@@ -126,7 +127,7 @@ class _Objective:
                 res = solve_finetuning(self.scenario, hy, s1, tol=self.tol, init=init)
                 if not res.converged and init is not None:
                     res = solve_finetuning(self.scenario, hy, s1, tol=self.tol)
-        except (IllPosedError, NonFiniteIterateError):
+        except (NotIdentifiableError, NonFiniteIterateError):
             res = None
         if res is None or not res.converged or not math.isfinite(res.eps2):
             self.n_failed += 1
@@ -199,7 +200,7 @@ def choose_lam1(
     def f(loglam):
         try:
             r = get(float(math.exp(loglam)))
-        except (IllPosedError, NonFiniteIterateError):
+        except (NotIdentifiableError, NonFiniteIterateError):
             return math.inf
         return getattr(r, attr) if r.converged else math.inf
 
@@ -281,10 +282,9 @@ def _at_bound(over, z, bz) -> list[str]:
 def _minimize(obj: _Objective, grids: list[np.ndarray], bounds_z, extra_starts=()):
     """Coarse grid (snake order, warm starts) then Nelder-Mead from the best points."""
     shape = tuple(g.size for g in grids)
-    from replica.sweep import _snake
 
     vals = {}
-    for idx in _snake(shape):
+    for idx in snake_order(shape):
         z = np.array([g[i] for g, i in zip(grids, idx, strict=True)])
         vals[idx] = (obj(z), z)
     starts = sorted(vals.values(), key=lambda t: t[0])[:2]
@@ -465,7 +465,7 @@ def strategy_table(
     tol: float = 1e-10,
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
-    r"""Optimal predicted target error of each transfer strategy (spec section 6).
+    r"""Optimal predicted target error of each transfer strategy (``docs/translasso_theory.md``).
 
     Parameters
     ----------
@@ -572,7 +572,7 @@ class Recommendation:
 
 
 def recommend(scenario: TransferScenario, lam1: float | str = "target", **kwargs) -> Recommendation:
-    r"""Recommend :math:`\Delta\lambda=0` or :math:`\kappa=0` for a scenario (spec section 6.1).
+    r"""Recommend :math:`\Delta\lambda=0` or :math:`\kappa=0` for a scenario (docs: selection rule).
 
     Solves the strategy table and returns the better of the two restricted strategies with its
     regret against the full search. Keyword arguments go to :func:`strategy_table`.

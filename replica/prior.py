@@ -7,9 +7,8 @@ Each coordinate :math:`i` carries a K-vector :math:`\mathbf r_i=(r^{(0)}_i,\dots
 
     p(\mathbf r)=\sum_c w_c\,\mathcal N(\mathbf r;\boldsymbol\mu_c,\Sigma_c),\qquad \sum_c w_c=1,
 
-with possibly singular covariances (point masses included); spec ``translasso_replica.md``
-section 1.2. The common/unique-support family of the same section is built by
-:func:`support_prior`.
+with possibly singular covariances (point masses included; ``docs/translasso_theory.md``,
+priors). The common/unique-support family of the same page is built by :func:`support_prior`.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ class GaussianMixturePrior:
     Notes
     -----
     :math:`\rho_k=\mathbb E[(r^{(k)})^2]=\sum_c w_c[(\Sigma_c)_{kk}+\mu_{c,k}^2]`
-    (spec section 1.1) is available as :attr:`second_moments`.
+    (``docs/translasso_theory.md``, data model) is available as :attr:`second_moments`.
     """
 
     weights: np.ndarray
@@ -153,7 +152,7 @@ def support_prior(
     scale: float = 1.0,
     n_datasets: int | None = None,
 ) -> GaussianMixturePrior:
-    r"""Common/unique-support Bernoulli-Gaussian prior (spec section 1.2).
+    r"""Common/unique-support Bernoulli-Gaussian prior (``docs/translasso_theory.md``, priors).
 
     With probability :math:`\pi_c` a coordinate is in the common support,
     :math:`\mathbf r\sim\mathcal N(0,\sigma_x^2[(1-\varrho)I+\varrho\mathbf 1\mathbf 1^\top])`;

@@ -1,6 +1,6 @@
 r"""Problem definitions: the transfer scenario (data ensemble) and the Trans-Lasso hyperparameters.
 
-Data model (spec ``translasso_replica.md`` section 1.1; dataset index 0 is the target):
+Data model (``docs/translasso_theory.md``, data model; dataset index 0 is the target):
 :math:`y^{(k)}=A^{(k)}r^{(k)}+e^{(k)}`, :math:`A^{(k)}\in\mathbb R^{M_k\times N}` with i.i.d.
 :math:`\mathcal N(0,1/N)` entries, :math:`e^{(k)}\sim\mathcal N(0,\sigma_k^2I)`,
 :math:`\alpha_k=M_k/N` fixed as :math:`N\to\infty`, and :math:`\mathbf r_i` i.i.d. from the prior.
@@ -29,7 +29,7 @@ def _check_nonneg(name: str, value: float, allow_inf: bool = True) -> float:
 
 @dataclass(frozen=True)
 class TransLassoHyper:
-    r"""Hyperparameters of the Generalized Trans-Lasso (spec section 2).
+    r"""Hyperparameters of the Generalized Trans-Lasso (``docs/translasso_theory.md``, estimator).
 
     Parameters
     ----------
@@ -105,7 +105,7 @@ class ScenarioSample:
 
 @dataclass(frozen=True, eq=False)
 class TransferScenario:
-    r"""K datasets sharing N features in the proportional limit (spec section 1).
+    r"""K datasets sharing N features in the proportional limit (``docs/translasso_theory.md``).
 
     Parameters
     ----------

@@ -24,14 +24,14 @@ from tqdm.auto import tqdm
 from replica.errors import (
     ConvergenceError,
     ConvergenceWarning,
-    IllPosedError,
     NonFiniteIterateError,
+    NotIdentifiableError,
 )
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.stage1 import solve_pretraining
 from replica.stage2 import solve_finetuning
 
-__all__ = ["sweep", "apply_parameters"]
+__all__ = ["sweep", "apply_parameters", "snake_order"]
 
 _HYPER = ("lam1", "lam2", "kappa", "dlam")
 _SCEN = re.compile(r"^(alpha|sigma)_(\d+)$")
@@ -64,14 +64,14 @@ def apply_parameters(
     return scenario, hyper
 
 
-def _snake(shape: tuple[int, ...]):
+def snake_order(shape: tuple[int, ...]):
     """Indices of a grid in boustrophedon order (each step changes one index by one)."""
     if len(shape) == 1:
         yield from ((i,) for i in range(shape[0]))
         return
     forward = True
     for i in range(shape[0]):
-        inner = list(_snake(shape[1:]))
+        inner = list(snake_order(shape[1:]))
         if not forward:
             inner.reverse()
         for rest in inner:
@@ -132,7 +132,7 @@ def sweep(
     n_bad = 0
     bar = tqdm(total=n_total, delay=1.0, disable=(progress is False), desc="replica sweep")
     try:
-        for idx in _snake(shape):
+        for idx in snake_order(shape):
             point = {n: float(g[i]) for n, g, i in zip(names, grids, idx, strict=True)}
             sc, hy = apply_parameters(scenario, hyper, point)
             row = dict(point)
@@ -161,7 +161,7 @@ def sweep(
                 prev = res if res.converged else prev
             except ConvergenceError:
                 raise
-            except (IllPosedError, NonFiniteIterateError) as err:
+            except (NotIdentifiableError, NonFiniteIterateError) as err:
                 if strict:
                     raise
                 row.update(hy.to_dict())

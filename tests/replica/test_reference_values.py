@@ -26,13 +26,13 @@ def _four_digits(value, shown):
     """``value`` agrees with the table entry ``shown`` (printed with 4 decimals) to one unit
     of its last digit.
 
-    The spec's table rounds, e.g., 0.119650 to 0.1197, so half a unit is too strict for
+    The table rounds, e.g., 0.119650 to 0.1197, so half a unit is too strict for
     borderline roundings; one unit still pins the 4 printed digits.
     """
     return abs(value - shown) <= 1e-4 + 1e-12
 
 
-# spec section 3.8: (alphas, lam1, kappa, lam2, dlam) -> {quantity: theory value}
+# finite-N checks table: (alphas, lam1, kappa, lam2, dlam) -> {quantity: theory value}
 SECTION_38 = [
     ((1, 2), 0.3, 0.0, 0.3, 1.0, {"Q2": 0.1809, "R": 0.1263, "mse2": 0.1197}),
     ((1, 2), 0.3, 0.5, 0.2, 0.5, {"Q2": 0.1201, "R": 0.0698, "mse2": 0.1433}),
@@ -74,7 +74,7 @@ def test_section_38_nonzero_mean_prior():
 
 
 def test_section_54_strategy_table():
-    """Spec section 5.4 scenario A (lam1 minimising the target stage-1 error)."""
+    """Strategy tables, scenario A (lam1 minimising the target stage-1 error)."""
     sc = rp.TransferScenario((0.5, 4), (0.1, 0.1), rp.support_prior(0.10, [0.02, 0.02]))
     s1 = rp.choose_lam1(sc, "target")
     assert abs(s1.lam1 - 0.306) < 2e-3 and _four_digits(s1.eps1, 0.04258)
