@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["real", "integer", "real_array", "instance"]
+__all__ = ["real", "integer", "real_array", "instance", "as_generator"]
 
 
 def real(
@@ -62,18 +62,21 @@ def integer(name: str, value, *, low: int | None = None, what: str = "") -> int:
     return n
 
 
-def real_array(name: str, value, *, ndim: int | None = None) -> np.ndarray:
+def real_array(name: str, value, *, ndim: int | None = None, scalar: bool = False) -> np.ndarray:
     """``value`` as a float64 array of real numbers (no strings, objects or ragged nesting).
 
-    NaN entries are refused by name; infinite entries are left to the caller.
+    ``scalar=True`` turns a single number into a 1-element array. NaN entries are refused by
+    name; infinite entries are left to the caller.
     """
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as err:  # ragged nesting
         raise ValueError(f"{name} = {value!r}: expected a regular array of numbers") from err
     if raw.dtype.kind not in "iuf":
-        raise ValueError(f"{name} = {value!r}: expected numbers, got {raw.dtype.kind!r} data")
+        raise ValueError(f"{name} = {value!r}: expected numbers (got {raw.dtype} entries)")
     arr = raw.astype(np.float64)
+    if scalar and arr.ndim == 0:
+        arr = arr.reshape(1)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array of numbers, got shape {arr.shape}")
     if np.isnan(arr).any():
@@ -85,3 +88,12 @@ def instance(name: str, value, cls: type) -> None:
     """Refuse ``value`` unless it is a ``cls`` (named in the message)."""
     if not isinstance(value, cls):
         raise ValueError(f"{name}: expected a {cls.__name__}, got {type(value).__name__}")
+
+
+def as_generator(rng) -> np.random.Generator:
+    """``numpy.random.default_rng(rng)`` for a Generator, an int seed or None; else an error."""
+    if rng is None or isinstance(rng, np.random.Generator | np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool | np.bool_) or not isinstance(rng, numbers.Integral) or rng < 0:
+        raise ValueError(f"rng = {rng!r}: use a numpy Generator, a non-negative int seed or None")
+    return np.random.default_rng(int(rng))

@@ -40,6 +40,8 @@ import math
 import numpy as np
 from numba import njit
 
+from replica.checks import real_array
+
 __all__ = [
     "soft_threshold_moments",
     "st_moments",
@@ -142,6 +144,12 @@ def st_moments(mu, v, lam):
 def soft_threshold_moments(mu, v, lam):
     r"""Vectorised :func:`st_moments` for numpy arrays (broadcasting).
 
+    Parameters
+    ----------
+    mu, v, lam : array_like
+        Means (finite), variances (finite, ``>= 0``) and thresholds (``>= 0``, ``inf``
+        allowed); they broadcast against each other. NaN anywhere is refused by name.
+
     Returns
     -------
     P, M1, M2 : numpy.ndarray
@@ -149,11 +157,18 @@ def soft_threshold_moments(mu, v, lam):
         :math:`\mathbb E\mathcal S_\lambda(X)^2` for :math:`X\sim\mathcal N(\mu,v)`
         (``docs/translasso_theory.md``, soft-threshold moments).
     """
-    mu, v, lam = np.broadcast_arrays(
-        np.asarray(mu, dtype=float), np.asarray(v, dtype=float), np.asarray(lam, dtype=float)
-    )
-    if np.any(v < 0) or np.any(lam < 0):
-        raise ValueError("soft_threshold_moments: v and lam must be >= 0")
+    arrays = {"mu": real_array("mu", mu), "v": real_array("v", v), "lam": real_array("lam", lam)}
+    try:
+        mu, v, lam = np.broadcast_arrays(*arrays.values())
+    except ValueError as err:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"mu, v, lam: shapes do not broadcast ({shapes})") from err
+    if not np.all(np.isfinite(mu)):
+        raise ValueError("mu: entries must be finite")
+    if not (np.all(np.isfinite(v)) and np.all(v >= 0)):
+        raise ValueError("v: variances must be finite and >= 0")
+    if np.any(lam < 0):
+        raise ValueError("lam: thresholds must be >= 0 (inf allowed)")
     out = np.empty((3,) + mu.shape)
     _vec_moments(mu.ravel(), v.ravel(), lam.ravel(), out.reshape(3, -1))
     return out[0], out[1], out[2]
