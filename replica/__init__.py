@@ -12,8 +12,12 @@ TransferScenario, TransLassoHyper
     Data ensemble and hyperparameters (lam1, lam2, kappa, dlam).
 solve_pretraining, solve_trans_lasso
     Fixed points of the stage-1 and stage-1+2 equations of state.
-sweep, optimize, strategy_table, recommend
+sweep, optimize, strategy_table, recommend, NelderMeadOptions
     Curves/grids, hyperparameter optimisation and the kappa=0 / dlam=0 selection rule.
+QuadratureRule, SolverOptions
+    Numerical controls of the stage-2 quadrature and of the fixed-point iteration.
+ConvergenceWarning, ConvergenceError, NotIdentifiableError, NonFiniteIterateError
+    What the solvers raise or warn (:mod:`replica.errors`).
 """
 
 from replica.errors import (
@@ -25,6 +29,7 @@ from replica.errors import (
 from replica.moments import soft_threshold_moments
 from replica.optimize import (
     STRATEGIES,
+    NelderMeadOptions,
     OptimizationResult,
     Recommendation,
     choose_lam1,
@@ -33,9 +38,11 @@ from replica.optimize import (
     strategy_table,
 )
 from replica.prior import GaussianMixturePrior, support_prior
+from replica.quadrature import QuadratureRule
 from replica.scenario import ScenarioSample, TransferScenario, TransLassoHyper
+from replica.solver import SolverOptions
 from replica.stage1 import PretrainingResult, solve_pretraining
-from replica.stage2 import QuadratureRule, TransLassoResult, solve_finetuning, solve_trans_lasso
+from replica.stage2 import TransLassoResult, solve_finetuning, solve_trans_lasso
 from replica.sweep import sweep
 
 __all__ = [
@@ -52,12 +59,14 @@ __all__ = [
     "PretrainingResult",
     "solve_pretraining",
     "QuadratureRule",
+    "SolverOptions",
     "TransLassoResult",
     "solve_finetuning",
     "solve_trans_lasso",
     "sweep",
     "STRATEGIES",
     "OptimizationResult",
+    "NelderMeadOptions",
     "Recommendation",
     "choose_lam1",
     "optimize",

@@ -403,7 +403,7 @@ def optimize(
     over, fixed, bounds = _check_request(over, fixed, bounds)
     n_grid = integer("n_grid", n_grid, low=2, what="points per dimension")
     tol = real("tol", tol, low=0.0, low_open=True)
-    search = search or NelderMeadOptions()
+    search = NelderMeadOptions() if search is None else search
     instance("search", search, NelderMeadOptions)
     base = _base_hyper(scenario, over, fixed, lam1, tol)
     space = SearchSpace.build(scenario, over, base, bounds)
