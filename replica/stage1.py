@@ -96,9 +96,12 @@ def stage1_class_fields(w, mu, cov, mh, chih):
     return eta, s2, u
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def stage1_map(model, state):
-    """One undamped application of the stage-1 fixed-point map; state = (Q1, m1[K], chi1)."""
+    """One undamped application of the stage-1 fixed-point map; state = (Q1, m1[K], chi1).
+
+    Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
+    """
     w, mu, cov, data, lam1 = model
     k_data = data.shape[1]
     qh, mh, chih = stage1_conjugates(data, state)

@@ -257,9 +257,12 @@ def _add_flip_term(cls, c, par, law, acc):
         acc[5] += cls[W, c] * sgn * dens * (a_out - a_in)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def stage2_map(model, state):
-    """One undamped application of the stage-2 fixed-point map (``docs/translasso_theory.md``)."""
+    """One undamped application of the stage-2 fixed-point map (``docs/translasso_theory.md``).
+
+    Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
+    """
     cls, par, quad = model
     conj = stage2_conjugates(par, state)
     qh2, rh = conj[0], conj[2]
