@@ -32,10 +32,12 @@ def real(
     ``+inf`` (and ``-inf`` when no lower bound is given). ``what`` is appended to the message.
     """
     suffix = f" ({what})" if what else ""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (  # fast path for the common case
+        isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real)
+    ):
         raise ValueError(f"{name} = {value!r}: must be a real number{suffix}")
     v = float(value)
-    if math.isnan(v):
+    if v != v:
         raise ValueError(f"{name} = nan: must be a number, got NaN{suffix}")
     if math.isinf(v) and not allow_inf:
         raise ValueError(f"{name} = {v}: must be finite{suffix}")

@@ -81,17 +81,24 @@ class QuadratureRule:
     def arrays(self):
         """(edges, nodes, weights): rules with 1..n_nodes points stacked, row n-1 for n points."""
         x, w = _gauss_legendre_table(self.n_nodes)
-        return np.asarray(self.edges), x, w
+        return np.array(self.edges), x, w
 
     def kernel_args(self) -> tuple:
-        """``(edges, nodes, weights, layers, tune)`` for the stage-2 kernel.
+        """``(edges, nodes, weights, layers, tune)`` for the stage-2 kernel (cached, read-only).
 
         ``tune = (min_nodes, layer_max, variance_floor)`` as a float array.
         """
-        edges, x, w = self.arrays()
-        tune = np.array([min(self.min_nodes, self.n_nodes), self.layer_max,
-                         self.variance_floor])
-        return edges, x, w, np.asarray(self.layers), tune
+        return _kernel_args(self)
+
+
+@functools.lru_cache(maxsize=16)
+def _kernel_args(rule: QuadratureRule) -> tuple:
+    edges, x, w = rule.arrays()
+    tune = np.array([min(rule.min_nodes, rule.n_nodes), rule.layer_max, rule.variance_floor])
+    out = (edges, x, w, np.asarray(rule.layers), tune)
+    for a in out:
+        a.setflags(write=False)
+    return out
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,6 +10,7 @@ a NaN/inf iterate, a :class:`~replica.errors.ConvergenceWarning` (or
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from replica.checks import integer, real
 from replica.errors import NonFiniteIterateError, report_nonconvergence
 from replica.fixed_point import CONVERGED, NONFINITE
 
-__all__ = ["SolverOptions", "FixedPoint", "run_fixed_point", "initial_state"]
+__all__ = ["SolverOptions", "solver_options", "FixedPoint", "run_fixed_point", "initial_state"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,19 @@ class SolverOptions:
         return (max(self.retry_damping, self.damping), self.tol, self.max_iter, 0)
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_options(*args) -> SolverOptions:
+    return SolverOptions(*args)
+
+
+def solver_options(tol, max_iter, damping, anderson, strict) -> SolverOptions:
+    """:class:`SolverOptions` of the keyword arguments of the solvers (validated once per value)."""
+    try:
+        return _cached_options(tol, max_iter, damping, anderson, strict)
+    except TypeError:  # unhashable argument: validate (and refuse) it without the cache
+        return SolverOptions(tol, max_iter, damping, anderson, strict)
+
+
 @dataclass(frozen=True)
 class FixedPoint:
     """Outcome of :func:`run_fixed_point`: the state and its convergence report."""
@@ -80,11 +94,12 @@ class FixedPoint:
     residual: float
 
 
-def run_fixed_point(iterate, model, x0: np.ndarray, options: SolverOptions, what: str,
+def run_fixed_point(iterate, model, x0: np.ndarray, options: SolverOptions, what,
                     hint: str = "try a larger damping or another init") -> FixedPoint:
     """Run ``iterate`` from ``x0``; retry once with heavy plain damping if it fails.
 
-    ``what`` names the problem in messages (e.g. ``"stage-1 saddle point (lam1 = 0.3)"``).
+    ``what()`` names the problem in messages (e.g. ``"stage-1 saddle point (lam1 = 0.3)"``);
+    it is a callable so that the text is only built when something goes wrong.
     """
     state, it, res, status = iterate(model, x0, options.ctrl())
     total = it
@@ -92,10 +107,10 @@ def run_fixed_point(iterate, model, x0: np.ndarray, options: SolverOptions, what
         state, it, res, status = iterate(model, x0, options.retry_ctrl())
         total += it
     if status == NONFINITE:
-        raise NonFiniteIterateError(f"{what}: an iterate became NaN/inf; {hint}")
+        raise NonFiniteIterateError(f"{what()}: an iterate became NaN/inf; {hint}")
     converged = status == CONVERGED
     if not converged:
-        report_nonconvergence(what, total, res, options.tol, options.strict, stacklevel=4)
+        report_nonconvergence(what(), total, res, options.tol, options.strict, stacklevel=4)
     return FixedPoint(state, bool(converged), int(total), float(res))
 
 

@@ -32,7 +32,7 @@ from replica.errors import NotIdentifiableError
 from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_history
 from replica.moments import st_moments
 from replica.scenario import TransferScenario
-from replica.solver import SolverOptions, initial_state, run_fixed_point
+from replica.solver import initial_state, run_fixed_point, solver_options
 
 __all__ = [
     "PretrainingResult",
@@ -249,7 +249,7 @@ def solve_pretraining(
     """
     instance("scenario", scenario, TransferScenario)
     lam1 = real("lam1", lam1, low=0.0, allow_inf=True, what="penalty")
-    options = SolverOptions(tol, max_iter, damping, anderson, strict)
+    options = solver_options(tol, max_iter, damping, anderson, strict)
     if lam1 == 0.0 and scenario.alpha_total <= 1.0:
         raise NotIdentifiableError(
             f"lam1 = 0 with alpha_total = {scenario.alpha_total:.4g} <= 1: the pooled "
@@ -262,7 +262,7 @@ def solve_pretraining(
     model = stage1_model(scenario, lam1)
     fp = run_fixed_point(
         stage1_iterate, model, x0, options,
-        f"stage-1 saddle point (lam1 = {lam1}, alphas = {scenario.alphas})",
+        lambda: f"stage-1 saddle point (lam1 = {lam1}, alphas = {scenario.alphas})",
     )
     return _pretraining_result(model, fp)
 

@@ -36,8 +36,8 @@ from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_history
 from replica.moments import INV_SQRT_2PI, st_moments
 from replica.quadrature import QuadratureRule
 from replica.scenario import TransferScenario, TransLassoHyper
-from replica.solver import SolverOptions, initial_state, run_fixed_point
-from replica.stage1 import PretrainingResult, solve_pretraining, stage1_class_fields, stage1_model
+from replica.solver import initial_state, run_fixed_point, solver_options
+from replica.stage1 import PretrainingResult, solve_pretraining, stage1_class_fields
 
 __all__ = [
     "TransLassoResult",
@@ -48,6 +48,8 @@ __all__ = [
     "stage2_conjugates",
     "stage2_map",
 ]
+
+_DEFAULT_QUADRATURE = QuadratureRule()
 
 # rows of the per-class array ``cls`` of the stage-2 model
 W, MU0, COV00, ETA, S2, U0 = range(6)
@@ -64,14 +66,19 @@ def stage2_model(scenario: TransferScenario, hyper: TransLassoHyper, stage1: Pre
     ALPHA0, RHO0, SIG0SQ, KAPPA, Q1, M10, CHI1, LAM2, DLAM``; ``quad`` is
     :meth:`QuadratureRule.kernel_args`.
     """
-    w, mu, cov, data, _ = stage1_model(scenario, hyper.lam1)
+    prior = scenario.prior
+    w, mu, cov = prior.weights, prior.means, prior.covs
     eta, s2, u = stage1_class_fields(w, mu, cov, np.asarray(stage1.mh1), stage1.chih1)
-    cls = np.vstack([w, mu[:, 0], cov[:, 0, 0], eta, s2, u[:, 0]])
+    cls = np.empty((6, w.shape[0]))
+    for row, values in ((W, w), (MU0, mu[:, 0]), (COV00, cov[:, 0, 0]), (ETA, eta), (S2, s2),
+                        (U0, u[:, 0])):
+        cls[row] = values
     par = np.array([
-        stage1.Qh1, hyper.lam1, data[0, 0], data[2, 0], data[1, 0], hyper.kappa, stage1.Q1,
-        stage1.m1[0], stage1.chi1, hyper.lam2, hyper.dlam,
+        stage1.Qh1, hyper.lam1, scenario.alphas[0], prior.second_moments[0],
+        scenario.sigmas[0] ** 2, hyper.kappa, stage1.Q1, stage1.m1[0], stage1.chi1, hyper.lam2,
+        hyper.dlam,
     ])
-    return cls, par, (quadrature or QuadratureRule()).kernel_args()
+    return cls, par, (quadrature or _DEFAULT_QUADRATURE).kernel_args()
 
 
 @njit(cache=True, error_model="numpy")
@@ -440,7 +447,7 @@ def solve_finetuning(
     instance("stage1", stage1, PretrainingResult)
     if quadrature is not None:
         instance("quadrature", quadrature, QuadratureRule)
-    options = SolverOptions(tol, max_iter, damping, anderson, strict)
+    options = solver_options(tol, max_iter, damping, anderson, strict)
     if stage1.lam1 != hyper.lam1:
         raise ValueError(f"stage1.lam1 = {stage1.lam1} differs from hyper.lam1 = {hyper.lam1}")
     _check_well_posed(scenario, hyper, stage1.density1)
@@ -453,7 +460,8 @@ def solve_finetuning(
         )
     x0 = initial_state(init, TransLassoResult, [0.5, 0.1, 0.1, 0.5, 0.0],
                        "(Q2, m2, R, chi2, chi12)")
-    fp = run_fixed_point(stage2_iterate, model, x0, options, f"stage-2 saddle point at {hyper}",
+    fp = run_fixed_point(stage2_iterate, model, x0, options,
+                         lambda: f"stage-2 saddle point at {hyper}",
                          hint="try a larger damping or a warm start")
     return _trans_lasso_result(hyper, stage1, model[1], fp)
 
