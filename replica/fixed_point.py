@@ -36,7 +36,7 @@ __all__ = [
     "MAX_ITER",
     "NONFINITE",
     "RUNNING",
-    "new_history",
+    "new_run",
     "fixed_point_step",
 ]
 
@@ -45,15 +45,25 @@ CONVERGED, MAX_ITER, NONFINITE, RUNNING = 0, 1, 2, -1
 
 
 @njit(cache=True, error_model="numpy")
-def new_history(n, memory):
-    """Empty Anderson memory for iterates of length ``n`` (layout in the module docstring)."""
+def new_run(x0, memory, nonneg):
+    """Start of a run: ``(x, hist, positive)``.
+
+    ``x`` is a copy of ``x0``; ``hist`` the empty Anderson memory (layout in the module
+    docstring); ``positive`` flags the components ``nonneg = (i, j)`` that must stay >= 0.
+    """
+    n = x0.shape[0]
+    x = np.empty(n)
+    positive = np.empty(n, dtype=np.bool_)
+    for t in range(n):
+        x[t] = x0[t]
+        positive[t] = t == nonneg[0] or t == nonneg[1]
     hist = np.empty((2 * memory + 3, n))
     for i in range(2 * memory + 3):
         for t in range(n):
             hist[i, t] = 0.0
     hist[2 * memory + 2, 0] = -1.0  # no previous point
     hist[2 * memory + 2, 1] = math.inf  # previous residual norm
-    return hist
+    return x, hist, positive
 
 
 @njit(cache=True, error_model="numpy")

@@ -29,7 +29,7 @@ from numba import njit
 
 from replica.checks import instance, real
 from replica.errors import NotIdentifiableError
-from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_history
+from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_run
 from replica.moments import st_moments
 from replica.scenario import TransferScenario
 from replica.solver import initial_state, run_fixed_point, solver_options
@@ -127,13 +127,7 @@ def stage1_iterate(model, x0, ctrl):
 
     ``ctrl = (damping, tol, max_iter, memory)``; returns (state, iterations, residual, status).
     """
-    n = x0.shape[0]
-    positive = np.empty(n, dtype=np.bool_)
-    x = np.empty(n)
-    for i in range(n):
-        positive[i] = i == 0 or i == n - 1  # Q1, chi1
-        x[i] = x0[i]
-    hist = new_history(n, ctrl[3])
+    x, hist, positive = new_run(x0, ctrl[3], (0, x0.shape[0] - 1))  # Q1 and chi1 stay >= 0
     res = np.inf
     for it in range(1, ctrl[2] + 1):
         x, res, status = fixed_point_step(x, stage1_map(model, x), hist, ctrl, positive)

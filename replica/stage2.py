@@ -32,7 +32,7 @@ from numba import njit
 
 from replica.checks import instance
 from replica.errors import NotIdentifiableError
-from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_history
+from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_run
 from replica.moments import INV_SQRT_2PI, st_moments
 from replica.quadrature import QuadratureRule
 from replica.scenario import TransferScenario, TransLassoHyper
@@ -300,13 +300,7 @@ def stage2_iterate(model, x0, ctrl):
 
     ``ctrl = (damping, tol, max_iter, memory)``; returns (state, iterations, residual, status).
     """
-    n = x0.shape[0]
-    positive = np.empty(n, dtype=np.bool_)
-    x = np.empty(n)
-    for i in range(n):
-        positive[i] = i == 0 or i == 3  # Q2, chi2
-        x[i] = x0[i]
-    hist = new_history(n, ctrl[3])
+    x, hist, positive = new_run(x0, ctrl[3], (0, 3))  # Q2 and chi2 stay >= 0
     res = np.inf
     for it in range(1, ctrl[2] + 1):
         x, res, status = fixed_point_step(x, stage2_map(model, x), hist, ctrl, positive)
