@@ -10,9 +10,10 @@ memory :math:`m` and mixing :math:`\beta` (Walker & Ni 2011) is
 
 with :math:`\Delta X,\Delta G` the last :math:`m` differences of iterates and residuals.
 Safeguards (ours): the history is cleared and a plain damped step
-:math:`x_{k+1}=x_k+\beta g_k` is taken whenever the residual grew by more than a factor 2, the
-extrapolated point is not finite, or it leaves the admissible set (components flagged
-``positive`` must stay :math:`\ge0`).
+:math:`x_{k+1}=x_k+\beta g_k` is taken whenever the residual grew by more than a factor
+``restart`` (2, :class:`replica.solver.SolverOptions`), the extrapolated point is not
+finite, or it leaves the admissible set (components flagged ``positive`` must stay
+:math:`\ge0`).
 
 The kernels avoid numpy array expressions and ``np.linalg``: both make numba compile error
 formatting and LAPACK bindings, which dominated the first-run time of the package (explicit
@@ -84,7 +85,7 @@ def _push_difference(x, fx, hist, memory, count):
 
 
 @njit(cache=True, error_model="numpy")
-def _extrapolate(x, fx, hist, memory, count, beta):
+def _extrapolate(x, fx, hist, memory, count, ctrl):
     """Anderson extrapolation from ``count`` stored differences: ``(point, usable)``."""
     n = x.shape[0]
     a = np.empty((count, count))
@@ -105,7 +106,7 @@ def _extrapolate(x, fx, hist, memory, count, beta):
     if not (scale > 0.0) or not math.isfinite(scale):
         return new, False
     for i in range(count):
-        a[i, i] += 1e-12 * scale
+        a[i, i] += ctrl[5] * scale  # ridge, relative to the largest diagonal entry
     # solve a gam = b: Gaussian elimination with partial pivoting (count is a few)
     for col in range(count):
         piv = col
@@ -121,6 +122,7 @@ def _extrapolate(x, fx, hist, memory, count, beta):
                 a[r, j] -= f * a[col, j]
             b[r] -= f * b[col]
     gam = np.empty(count)
+    beta = 1.0 - ctrl[0]
     for r in range(count - 1, -1, -1):
         acc = b[r]
         for j in range(r + 1, count):
@@ -137,7 +139,8 @@ def _extrapolate(x, fx, hist, memory, count, beta):
 def fixed_point_step(x, fx, hist, ctrl, positive):
     """Convergence check and accelerated step: returns ``(next, residual, status)``.
 
-    ``ctrl = (damping, tol, max_iter, memory)``; status is :data:`CONVERGED` (``next`` is
+    ``ctrl = (damping, tol, max_iter, memory, restart, ridge)``
+    (:meth:`replica.solver.SolverOptions.ctrl`); status is :data:`CONVERGED` (``next`` is
     ``fx``), :data:`NONFINITE` (``next`` is ``x``) or :data:`RUNNING` (``next`` is the
     Anderson step, or the damped step ``x + (1 - damping)(fx - x)``). ``hist`` (module
     docstring) is updated in place; components flagged in ``positive`` must stay >= 0.
@@ -161,7 +164,7 @@ def fixed_point_step(x, fx, hist, ctrl, positive):
     if memory == 0:
         return damped, res, RUNNING
     count = int(hist[meta, 0])
-    if count >= 0 and res > 2.0 * hist[meta, 1]:
+    if count >= 0 and res > ctrl[4] * hist[meta, 1]:
         count = -1  # restart
     count = _push_difference(x, fx, hist, memory, count) if count >= 0 else 0
     for t in range(n):
@@ -169,7 +172,7 @@ def fixed_point_step(x, fx, hist, ctrl, positive):
         hist[2 * memory + 1, t] = fx[t] - x[t]
     hist[meta, 1] = res
     if count > 0:
-        new, ok = _extrapolate(x, fx, hist, memory, count, beta)
+        new, ok = _extrapolate(x, fx, hist, memory, count, ctrl)
         for t in range(n):
             if not math.isfinite(new[t]) or (positive[t] and new[t] < 0.0):
                 ok = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -35,15 +36,14 @@ def field_scale(scenario: TransferScenario, pooled: bool) -> float:
 
 
 def default_bounds(scenario: TransferScenario, name: str) -> tuple[float, float]:
-    """Default search interval of ``name`` (penalties scale with :func:`field_scale`)."""
+    """Default search interval of ``name`` (:attr:`SearchSpace.DEFAULTS`; penalties in units of
+    :func:`field_scale`)."""
     if name in ("lam2", "dlam", "lam1"):
         s = field_scale(scenario, pooled=name == "lam1")
-        return (0.0 if name == "dlam" else 1e-3 * s, 30.0 * s)
-    if name == "kappa":
-        return (0.0, 1.5)
-    if name == "pt_alpha":
-        # log scale: a = 1e-4 already means dlam = 1e4 lam2, i.e. the a -> 0 limit
-        return (1e-4, 1.0)
+        low, high = SearchSpace.DEFAULTS["penalty"]
+        return (0.0 if name == "dlam" else low * s, high * s)
+    if name in SearchSpace.DEFAULTS:
+        return SearchSpace.DEFAULTS[name]
     raise ValueError(f"over: unknown hyperparameter {name!r}; choose from {NAMES}")
 
 
@@ -70,6 +70,13 @@ class SearchSpace:
     boxes: tuple
     base: TransLassoHyper
 
+    #: default boxes: penalties in units of the field scale (dlam from 0), kappa, and the
+    #: Pretraining-Lasso a (log scale: a = 1e-4 already means dlam = 1e4 lam2, the a -> 0 limit)
+    DEFAULTS: ClassVar[dict] = {"penalty": (1e-3, 30.0), "kappa": (0.0, 1.5),
+                                "pt_alpha": (1e-4, 1.0)}
+    #: a dlam box starting at 0 is extended by this fraction below 0 (dlam = max(z, 0))
+    DLAM_EXTENSION: ClassVar[float] = 0.05
+
     @classmethod
     def build(cls, scenario, over, base, bounds: Mapping) -> SearchSpace:
         boxes = tuple(check_bounds(n, bounds[n]) if n in bounds else default_bounds(scenario, n)
@@ -81,7 +88,7 @@ class SearchSpace:
         if name in LOG_NAMES:
             return (math.log(lo), math.log(hi))
         if name == "dlam" and lo == 0:  # z below 0 maps to dlam = 0 exactly
-            return (lo - 0.05 * (hi - lo), hi)
+            return (lo - self.DLAM_EXTENSION * (hi - lo), hi)
         return (lo, hi)
 
     @property

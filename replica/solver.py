@@ -42,6 +42,12 @@ class SolverOptions:
         Damping of the single retry, with plain iteration, after a failed run (the retry uses
         :math:`\max(\eta_{\rm retry},\eta)`). 0.9 rescued every failure seen on 150 random
         scenarios.
+    anderson_restart : float
+        The Anderson memory is cleared when the residual grows by more than this factor
+        (``> 1``).
+    anderson_ridge : float
+        Ridge added to the Anderson least-squares system, relative to its largest diagonal
+        entry (``>= 0``).
     """
 
     tol: float = 1e-11
@@ -50,6 +56,8 @@ class SolverOptions:
     anderson: int = 4
     strict: bool = False
     retry_damping: float = 0.9
+    anderson_restart: float = 2.0
+    anderson_ridge: float = 1e-12
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tol", real("tol", self.tol, low=0.0, low_open=True))
@@ -59,16 +67,22 @@ class SolverOptions:
             object.__setattr__(self, name, v)
         object.__setattr__(self, "anderson", integer("anderson", self.anderson, low=0,
                                                      what="Anderson memory"))
+        object.__setattr__(self, "anderson_restart", real(
+            "anderson_restart", self.anderson_restart, low=1.0, low_open=True))
+        object.__setattr__(self, "anderson_ridge", real("anderson_ridge", self.anderson_ridge,
+                                                        low=0.0))
         if not isinstance(self.strict, bool | np.bool_):
             raise ValueError(f"strict = {self.strict!r}: must be True or False")
 
     def ctrl(self) -> tuple:
-        """Kernel controls ``(damping, tol, max_iter, memory)`` of the first run."""
-        return (self.damping, self.tol, self.max_iter, self.anderson)
+        """Kernel controls ``(damping, tol, max_iter, memory, restart, ridge)`` of the first run."""
+        return (self.damping, self.tol, self.max_iter, self.anderson, self.anderson_restart,
+                self.anderson_ridge)
 
     def retry_ctrl(self) -> tuple:
         """Kernel controls of the retry: plain iteration, heavier damping."""
-        return (max(self.retry_damping, self.damping), self.tol, self.max_iter, 0)
+        return (max(self.retry_damping, self.damping), self.tol, self.max_iter, 0,
+                self.anderson_restart, self.anderson_ridge)
 
 
 @functools.lru_cache(maxsize=64)

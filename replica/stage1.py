@@ -125,7 +125,8 @@ def stage1_map(model, state):
 def stage1_iterate(model, x0, ctrl):
     """Damped (Anderson-accelerated) iteration of :func:`stage1_map`.
 
-    ``ctrl = (damping, tol, max_iter, memory)``; returns (state, iterations, residual, status).
+    ``ctrl``: :meth:`~replica.solver.SolverOptions.ctrl`; returns (state, iterations,
+    residual, status).
     """
     x, hist, positive = new_run(x0, ctrl[3], (0, x0.shape[0] - 1))  # Q1 and chi1 stay >= 0
     res = np.inf

@@ -298,7 +298,8 @@ def stage2_map(model, state):
 def stage2_iterate(model, x0, ctrl):
     """Damped (Anderson-accelerated) iteration of :func:`stage2_map`.
 
-    ``ctrl = (damping, tol, max_iter, memory)``; returns (state, iterations, residual, status).
+    ``ctrl``: :meth:`~replica.solver.SolverOptions.ctrl`; returns (state, iterations,
+    residual, status).
     """
     x, hist, positive = new_run(x0, ctrl[3], (0, 3))  # Q2 and chi2 stay >= 0
     res = np.inf
