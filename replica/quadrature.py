@@ -16,7 +16,7 @@ import numpy as np
 
 from replica.checks import integer, real, real_array
 
-__all__ = ["QuadratureRule"]
+__all__ = ["QuadratureRule", "default_kernel_args"]
 
 
 @dataclass(frozen=True)
@@ -113,3 +113,9 @@ def _gauss_legendre_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     xs.setflags(write=False)
     ws.setflags(write=False)
     return xs, ws
+
+
+@functools.lru_cache(maxsize=1)
+def default_kernel_args() -> tuple:
+    """:meth:`QuadratureRule.kernel_args` of the default rule."""
+    return QuadratureRule().kernel_args()

@@ -29,8 +29,8 @@ from numba import njit
 
 from replica.checks import instance, real
 from replica.errors import NotIdentifiableError
-from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_run
 from replica.moments import st_moments
+from replica.quadrature import default_kernel_args
 from replica.scenario import TransferScenario
 from replica.solver import initial_state, run_fixed_point, solver_options
 
@@ -38,23 +38,40 @@ __all__ = [
     "PretrainingResult",
     "solve_pretraining",
     "stage1_model",
+    "unused_stage1_part",
+    "unused_stage2_part",
     "stage1_conjugates",
     "stage1_class_fields",
 ]
 
 
 def stage1_model(scenario: TransferScenario, lam1: float) -> tuple:
-    """Kernel arguments of stage 1: ``(w, mu, cov, data, lam1)``.
+    """Kernel model of stage 1: ``(1, (w, mu, cov, data, lam1), unused stage-2 part)``.
 
     ``w, mu, cov`` are the prior's weights (C,), means (C, K) and covariances (C, K, K);
-    ``data`` stacks the rows ``alphas, sigmas**2, rho`` (shape (3, K)).
+    ``data`` stacks the rows ``alphas, sigmas**2, rho`` (shape (3, K)). Both stages share one
+    compiled loop (:func:`replica.kernels.iterate`), so their models have the same layout.
     """
     p = scenario.prior
     data = np.empty((3, scenario.n_datasets))
     data[0] = scenario.alphas
     data[1] = np.asarray(scenario.sigmas, dtype=np.float64) ** 2
     data[2] = p.second_moments
-    return (p.weights, p.means, p.covs, data, float(lam1))
+    return (1, (p.weights, p.means, p.covs, data, float(lam1)), unused_stage2_part())
+
+
+def unused_stage2_part() -> tuple:
+    """Placeholder of the stage-2 part of a stage-1 model (same types, never read)."""
+    return (_EMPTY_2D, _EMPTY_1D, default_kernel_args())
+
+
+def unused_stage1_part(prior) -> tuple:
+    """Placeholder of the stage-1 part of a stage-2 model (same types, never read)."""
+    return (prior.weights, prior.means, prior.covs, _EMPTY_2D, 0.0)
+
+
+_EMPTY_1D = np.empty(0)
+_EMPTY_2D = np.empty((0, 0))
 
 
 @njit(cache=True, error_model="numpy")
@@ -102,7 +119,7 @@ def stage1_map(model, state):
 
     Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
     """
-    w, mu, cov, data, lam1 = model
+    w, mu, cov, data, lam1 = model[1]
     k_data = data.shape[1]
     qh, mh, chih = stage1_conjugates(data, state)
     eta, s2, u = stage1_class_fields(w, mu, cov, mh, chih)
@@ -119,22 +136,6 @@ def stage1_map(model, state):
     for k in range(k_data + 1):
         out[1 + k] /= qh
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def stage1_iterate(model, x0, ctrl):
-    """Damped (Anderson-accelerated) iteration of :func:`stage1_map`.
-
-    ``ctrl``: :meth:`~replica.solver.SolverOptions.ctrl`; returns (state, iterations,
-    residual, status).
-    """
-    x, hist, positive = new_run(x0, ctrl[3], (0, x0.shape[0] - 1))  # Q1 and chi1 stay >= 0
-    res = np.inf
-    for it in range(1, ctrl[2] + 1):
-        x, res, status = fixed_point_step(x, stage1_map(model, x), hist, ctrl, positive)
-        if status != RUNNING:
-            return x, it, res, status
-    return x, ctrl[2], res, MAX_ITER
 
 
 @dataclass(frozen=True)
@@ -254,16 +255,18 @@ def solve_pretraining(
     default = np.zeros(k_data + 2)
     default[0] = default[-1] = 1.0
     x0 = initial_state(init, PretrainingResult, default, "(Q1, m1..., chi1)")
+    from replica.kernels import iterate  # the loop of both stages (imports this module)
+
     model = stage1_model(scenario, lam1)
     fp = run_fixed_point(
-        stage1_iterate, model, x0, options,
+        iterate, model, x0, options,
         lambda: f"stage-1 saddle point (lam1 = {lam1}, alphas = {scenario.alphas})",
     )
     return _pretraining_result(model, fp)
 
 
 def _pretraining_result(model, fp) -> PretrainingResult:
-    data = model[3]
+    data = model[1][3]
     alphas, sig2, rho = data
     state = fp.state
     k_data = data.shape[1]
@@ -274,7 +277,7 @@ def _pretraining_result(model, fp) -> PretrainingResult:
     per_data = sig2 + rho - 2.0 * m1 + q1
     eps1_pooled = float(np.dot(alphas, per_data) / alphas.sum())
     return PretrainingResult(
-        lam1=model[4],
+        lam1=model[1][4],
         Q1=q1,
         m1=tuple(float(v) for v in m1),
         chi1=chi1,

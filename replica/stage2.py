@@ -32,12 +32,16 @@ from numba import njit
 
 from replica.checks import instance
 from replica.errors import NotIdentifiableError
-from replica.fixed_point import MAX_ITER, RUNNING, fixed_point_step, new_run
 from replica.moments import INV_SQRT_2PI, st_moments
-from replica.quadrature import QuadratureRule
+from replica.quadrature import QuadratureRule, default_kernel_args
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.solver import initial_state, run_fixed_point, solver_options
-from replica.stage1 import PretrainingResult, solve_pretraining, stage1_class_fields
+from replica.stage1 import (
+    PretrainingResult,
+    solve_pretraining,
+    stage1_class_fields,
+    unused_stage1_part,
+)
 
 __all__ = [
     "TransLassoResult",
@@ -49,8 +53,6 @@ __all__ = [
     "stage2_map",
 ]
 
-_DEFAULT_QUADRATURE = QuadratureRule()
-
 # rows of the per-class array ``cls`` of the stage-2 model
 W, MU0, COV00, ETA, S2, U0 = range(6)
 # entries of the parameter vector ``par`` of the stage-2 model
@@ -59,7 +61,7 @@ QH1, LAM1, ALPHA0, RHO0, SIG0SQ, KAPPA, Q1, M10, CHI1, LAM2, DLAM = range(11)
 
 def stage2_model(scenario: TransferScenario, hyper: TransLassoHyper, stage1: PretrainingResult,
                  quadrature: QuadratureRule | None = None) -> tuple:
-    """Kernel arguments of stage 2: ``(cls, par, quad)``.
+    """Kernel model of stage 2: ``(2, unused stage-1 part, (cls, par, quad))``.
 
     ``cls`` (6, C) holds per class the rows ``w, mu0, Sigma00, eta, s^2, u0`` (target
     components and the law of the stage-1 field); ``par`` the scalars indexed by ``QH1, LAM1,
@@ -78,7 +80,8 @@ def stage2_model(scenario: TransferScenario, hyper: TransLassoHyper, stage1: Pre
         scenario.sigmas[0] ** 2, hyper.kappa, stage1.Q1, stage1.m1[0], stage1.chi1, hyper.lam2,
         hyper.dlam,
     ])
-    return cls, par, (quadrature or _DEFAULT_QUADRATURE).kernel_args()
+    quad = quadrature.kernel_args() if quadrature is not None else default_kernel_args()
+    return (2, unused_stage1_part(prior), (cls, par, quad))
 
 
 @njit(cache=True, error_model="numpy")
@@ -270,7 +273,7 @@ def stage2_map(model, state):
 
     Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
     """
-    cls, par, quad = model
+    cls, par, quad = model[2]
     conj = stage2_conjugates(par, state)
     qh2, rh = conj[0], conj[2]
     # numerators of Q2, m2, R, chi2, the smooth and the support-flip parts of chi12
@@ -292,22 +295,6 @@ def stage2_map(model, state):
     out[3] = acc[3] / qh2
     out[4] = rh / (par[QH1] * qh2) * acc[4] + acc[5] / qh2
     return out
-
-
-@njit(cache=True, error_model="numpy")
-def stage2_iterate(model, x0, ctrl):
-    """Damped (Anderson-accelerated) iteration of :func:`stage2_map`.
-
-    ``ctrl``: :meth:`~replica.solver.SolverOptions.ctrl`; returns (state, iterations,
-    residual, status).
-    """
-    x, hist, positive = new_run(x0, ctrl[3], (0, 3))  # Q2 and chi2 stay >= 0
-    res = np.inf
-    for it in range(1, ctrl[2] + 1):
-        x, res, status = fixed_point_step(x, stage2_map(model, x), hist, ctrl, positive)
-        if status != RUNNING:
-            return x, it, res, status
-    return x, ctrl[2], res, MAX_ITER
 
 
 @dataclass(frozen=True)
@@ -446,8 +433,10 @@ def solve_finetuning(
     if stage1.lam1 != hyper.lam1:
         raise ValueError(f"stage1.lam1 = {stage1.lam1} differs from hyper.lam1 = {hyper.lam1}")
     _check_well_posed(scenario, hyper, stage1.density1)
+    from replica.kernels import iterate  # the loop of both stages (imports this module)
+
     model = stage2_model(scenario, hyper, stage1, quadrature)
-    if np.any(model[0][S2] <= 0):
+    if np.any(model[2][0][S2] <= 0):
         raise NotIdentifiableError(
             "the stage-1 field has zero variance (a noiseless scenario recovered exactly, e.g. "
             "an all-zero prior with zero noise): the stage-2 equations are degenerate; give the "
@@ -455,10 +444,10 @@ def solve_finetuning(
         )
     x0 = initial_state(init, TransLassoResult, [0.5, 0.1, 0.1, 0.5, 0.0],
                        "(Q2, m2, R, chi2, chi12)")
-    fp = run_fixed_point(stage2_iterate, model, x0, options,
+    fp = run_fixed_point(iterate, model, x0, options,
                          lambda: f"stage-2 saddle point at {hyper}",
                          hint="try a larger damping or a warm start")
-    return _trans_lasso_result(hyper, stage1, model[1], fp)
+    return _trans_lasso_result(hyper, stage1, model[2][1], fp)
 
 
 def _trans_lasso_result(hyper, stage1, par, fp) -> TransLassoResult:

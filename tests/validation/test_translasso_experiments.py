@@ -28,7 +28,7 @@ def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, dampin
     """
     s1 = replica.solve_pretraining(scenario, hyper.lam1, tol=1e-12)
     model = S2.stage2_model(scenario, hyper, s1)
-    cls, par = model[0], model[1]
+    cls, par = model[2][0], model[2][1]  # the stage-2 part: per-class rows, scalars
     w, mu0, cov00, eta, s2, u0 = (cls[i] for i in range(6))
 
     def flip_term(state):
