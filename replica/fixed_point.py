@@ -135,7 +135,7 @@ def _extrapolate(x, fx, hist, memory, count, ctrl):
     return new, True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def fixed_point_step(x, fx, hist, ctrl, positive):
     """Convergence check and accelerated step: returns ``(next, residual, status)``.
 
@@ -144,6 +144,7 @@ def fixed_point_step(x, fx, hist, ctrl, positive):
     ``fx``), :data:`NONFINITE` (``next`` is ``x``) or :data:`RUNNING` (``next`` is the
     Anderson step, or the damped step ``x + (1 - damping)(fx - x)``). ``hist`` (module
     docstring) is updated in place; components flagged in ``positive`` must stay >= 0.
+    Inlined into the loop (``inline="always"``): compiled once, as part of it.
     """
     n = x.shape[0]
     res = 0.0
