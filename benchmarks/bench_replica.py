@@ -42,7 +42,7 @@ _Z2 = np.zeros((2, 2))
 
 # name -> (weights, means, covs, alphas, sigmas, hyper); index 0 is the target
 SCENARIOS = {
-    "A  K=2 (spec 5.4 A)": (
+    "A  K=2 (scenario A)": (
         [0.10, 0.02, 0.02, 0.86],
         np.zeros((4, 2)),
         [[[1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]], _Z2],
@@ -73,7 +73,7 @@ SCENARIOS = {
         {"lam1": 0.4, "lam2": 0.15, "kappa": 0.7, "dlam": 0.5},
     ),
 }
-GRID_SCENARIO = "A  K=2 (spec 5.4 A)"
+GRID_SCENARIO = "A  K=2 (scenario A)"
 KAPPAS = np.linspace(0.0, 1.5, 41)
 DLAMS = np.linspace(0.0, 2.0, 41)
 REF_ROW = 20  # the reference runs along dlam at KAPPAS[REF_ROW] = 0.75

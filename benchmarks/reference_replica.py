@@ -1,18 +1,18 @@
 r"""Straightforward numpy/scipy reference for the RS equations of the Generalized Trans-Lasso.
 
 This module is the *speed and accuracy reference* for the package's fast solver
-(``replica.solve_trans_lasso``). It is written directly from the specification
-``shared/specs/translasso_replica.md`` (sections 3.1-3.4 and 4) and deliberately does not share
-any code with ``replica``: plain numpy and scipy, no numba, a loop over the mixture classes and
+(``replica.solve_trans_lasso``). It is written directly from the equations of state and the
+numerical scheme of ``docs/translasso_theory.md`` and deliberately does not share any code
+with ``replica``: plain numpy and scipy, no numba, a loop over the mixture classes and
 vectorisation over the quadrature nodes only.
 
-Conventions (spec section 1): K datasets, **index 0 is the target** (the spec writes k = 1);
+Conventions (data model): K datasets, **index 0 is the target** (the paper writes k = 1);
 design entries of variance 1/N; sample ratios ``alphas``; noise levels ``sigmas``; the true
 coefficients follow a finite Gaussian mixture with weights ``w_c``, means ``mu_c`` (K,) and
 covariances ``Sigma_c`` (K, K), which may be singular (point masses allowed).
 
-Scheme (spec section 4): stage 1 is solved to convergence first, then stage 2 with the stage-1
-order parameters frozen; damped fixed point :math:`\Theta \leftarrow \eta\Theta +
+Scheme: stage 1 is solved to convergence first, then stage 2 with the stage-1 order
+parameters frozen; damped fixed point :math:`\Theta \leftarrow \eta\Theta +
 (1-\eta)\Theta_{new}` with :math:`\eta = 0.5`; stage-2 integrals over the stage-1 field
 :math:`h \sim \mathcal N(\eta_c, s_c^2)` by Gauss-Legendre on :math:`[\eta_c - 12 s_c,
 \eta_c + 12 s_c]` split at :math:`\pm\lambda_1`, plus the support-flip term of
@@ -27,7 +27,7 @@ from scipy.special import ndtr
 __all__ = ["soft_threshold_moments", "reference_solve"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
-_V_FLOOR = 1e-14  # spec section 4: guard on the conditional variance
+_V_FLOOR = 1e-14  # guard on the conditional variance (numerical scheme)
 
 
 def _phi(t):
@@ -35,7 +35,7 @@ def _phi(t):
 
 
 def soft_threshold_moments(mu, v, lam):
-    r"""Gaussian moments of the soft threshold (spec section 3.1).
+    r"""Gaussian moments of the soft threshold (docs/translasso_theory.md).
 
     For :math:`X \sim \mathcal N(\mu, v)`, :math:`s=\sqrt v`, :math:`a=(\mu-\lambda)/s`,
     :math:`b=(\mu+\lambda)/s`:
@@ -79,7 +79,7 @@ def _normal_pdf(x, mean, var):
 
 
 def _stage1_conjugates(alphas, sigmas, rho, Q1, m1, chi1):
-    """Spec section 3.2: (Qh1, mh1[K], chih1)."""
+    """``docs/translasso_theory.md`` (stage-1 equations): (Qh1, mh1[K], chih1)."""
     d = 1.0 + chi1
     Qh1 = alphas.sum() / d
     mh1 = alphas / d
@@ -132,7 +132,7 @@ def reference_solve(
     damping=0.5,
     init=None,
 ):
-    r"""Solve the RS equations of state of the Generalized Trans-Lasso (spec sections 3-4).
+    r"""Solve the RS equations of state of the Generalized Trans-Lasso (docs/translasso_theory.md).
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def reference_solve(
     alphas, sigmas : array_like, shape (K,)
         Sample ratios :math:`M^{(k)}/N` and noise standard deviations; index 0 is the target.
     lam1, lam2, kappa, dlam : float
-        Hyperparameters of spec section 2 (``dlam`` may be ``inf``).
+        Hyperparameters of ``docs/translasso_theory.md`` (estimator) (``dlam`` may be ``inf``).
     n_nodes : int
         Gauss-Legendre nodes per piece of the stage-2 integrals.
     tol : float
@@ -156,7 +156,7 @@ def reference_solve(
         :math:`\eta` in :math:`\Theta \leftarrow \eta\Theta + (1-\eta)\Theta_{new}`.
     init : dict, optional
         Warm start, e.g. the result of a neighbouring point (keys ``Q1, m1, chi1, Q2, m2, R,
-        chi2, chi12``). Default: the initial values of spec section 4, stage 1
+        chi2, chi12``). Default: the initial values of the numerical scheme, stage 1
         (Q1, m1, chi1) = (1, 0, 1), stage 2 (Q2, m2, R, chi2, chi12) = (0.5, 0.1, 0.1, 0.5, 0).
 
     Returns
@@ -166,7 +166,7 @@ def reference_solve(
         density2, iterations`` (stage 1 + stage 2), ``iterations1``, ``iterations2``.
         :math:`\varepsilon^{(1st)} = \sigma_1^2+\rho_1-2m_1^{(1)}+Q_1`,
         :math:`\varepsilon^{(2nd)} = \sigma_1^2+\rho_1+\kappa^2Q_1+Q_2-2\kappa m_1^{(1)}
-        -2m_2+2\kappa R` (spec section 3.4).
+        -2m_2+2\kappa R` (``docs/translasso_theory.md``, observables).
     """
     weights = np.asarray(weights, dtype=float)
     means = np.asarray(means, dtype=float)

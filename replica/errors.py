@@ -15,14 +15,18 @@ class NonFiniteIterateError(FloatingPointError):
     """An iterate of a fixed-point iteration became NaN or infinite."""
 
 
-class IllPosedError(ValueError):
+class NotIdentifiableError(ValueError):
     """The estimator is not defined (e.g. an unpenalised fit with fewer rows than features)."""
 
 
 def report_nonconvergence(
-    what: str, iterations: int, residual: float, tol: float, strict: bool, hint: str = ""
+    what: str, iterations: int, residual: float, tol: float, strict: bool, hint: str = "",
+    stacklevel: int = 3,
 ) -> None:
-    """Warn (default) or raise (``strict=True``) that ``what`` did not converge."""
+    """Warn (default) or raise (``strict=True``) that ``what`` did not converge.
+
+    ``stacklevel`` is counted from the caller of this function (as for ``warnings.warn``).
+    """
     import warnings
 
     msg = (
@@ -33,4 +37,4 @@ def report_nonconvergence(
         msg += f" ({hint})"
     if strict:
         raise ConvergenceError(msg)
-    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+    warnings.warn(msg, ConvergenceWarning, stacklevel=stacklevel)

@@ -10,9 +10,19 @@ memory :math:`m` and mixing :math:`\beta` (Walker & Ni 2011) is
 
 with :math:`\Delta X,\Delta G` the last :math:`m` differences of iterates and residuals.
 Safeguards (ours): the history is cleared and a plain damped step
-:math:`x_{k+1}=x_k+\beta g_k` is taken whenever the residual grew by more than a factor 2, the
-extrapolated point is not finite, or it leaves the admissible set (components flagged
-``positive`` must stay :math:`\ge0`).
+:math:`x_{k+1}=x_k+\beta g_k` is taken whenever the residual grew by more than a factor
+``restart`` (2, :class:`replica.solver.SolverOptions`), the extrapolated point is not
+finite, or it leaves the admissible set (components flagged ``positive`` must stay
+:math:`\ge0`).
+
+The kernels avoid numpy array expressions and ``np.linalg``: both make numba compile error
+formatting and LAPACK bindings, which dominated the first-run time of the package (explicit
+loops give the same numbers and compile in a fraction of the time).
+
+A run's memory is one float array ``hist`` of shape ``(2 m + 3, n)``: rows ``0..m-1`` hold
+:math:`\Delta X`, rows ``m..2m-1`` hold :math:`\Delta G`, row ``2m`` the previous iterate, row
+``2m+1`` the previous residual vector and row ``2m+2`` the scalars ``(count, previous residual
+norm)`` (``count < 0``: no previous point).
 """
 
 from __future__ import annotations
@@ -22,89 +32,154 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["anderson_step", "residual"]
+__all__ = [
+    "CONVERGED",
+    "MAX_ITER",
+    "NONFINITE",
+    "RUNNING",
+    "new_run",
+    "fixed_point_step",
+]
+
+# status codes of a fixed-point run (returned by the stage kernels)
+CONVERGED, MAX_ITER, NONFINITE, RUNNING = 0, 1, 2, -1
 
 
-@njit(cache=True)
-def anderson_step(x, fx, res, prev_res, hist_dx, hist_dg, last_x, last_g, count, beta,
-                  positive):
-    """Return the next iterate and the new history count (history arrays are updated in place).
+@njit(cache=True, error_model="numpy")
+def new_run(x0, memory, nonneg):
+    """Start of a run: ``(x, hist, positive)``.
 
-    Parameters
-    ----------
-    x, fx : current iterate and its image; ``res``/``prev_res`` the current/previous max-norm
-        residuals; ``hist_dx, hist_dg`` arrays of shape (m, n); ``last_x, last_g`` the previous
-        iterate and residual (updated); ``count`` number of stored differences (< 0: none yet,
-        no previous point); ``beta`` mixing (1 - damping); ``positive`` boolean mask.
+    ``x`` is a copy of ``x0``; ``hist`` the empty Anderson memory (layout in the module
+    docstring); ``positive`` flags the components ``nonneg = (i, j)`` that must stay >= 0.
     """
+    n = x0.shape[0]
+    x = np.empty(n)
+    positive = np.empty(n, dtype=np.bool_)
+    for t in range(n):
+        x[t] = x0[t]
+        positive[t] = t == nonneg[0] or t == nonneg[1]
+    hist = np.empty((2 * memory + 3, n))
+    for i in range(2 * memory + 3):
+        for t in range(n):
+            hist[i, t] = 0.0
+    hist[2 * memory + 2, 0] = -1.0  # no previous point
+    hist[2 * memory + 2, 1] = math.inf  # previous residual norm
+    return x, hist, positive
+
+
+@njit(cache=True, error_model="numpy")
+def _push_difference(x, fx, hist, memory, count):
+    """Append (x - last x, g - last g) to the ordered history (oldest dropped when full)."""
     n = x.shape[0]
-    m = hist_dx.shape[0]
-    g = fx - x
-    damped = x + beta * g
-    if m == 0:
-        return damped, count
-    if count >= 0 and res > 2.0 * prev_res:
-        count = -1  # restart
-    if count >= 0:
-        # shift in the newest difference (ring buffer kept in order, newest last)
-        if count == m:
-            for j in range(m - 1):
-                hist_dx[j, :] = hist_dx[j + 1, :]
-                hist_dg[j, :] = hist_dg[j + 1, :]
-            count = m - 1
-        hist_dx[count, :] = x - last_x
-        hist_dg[count, :] = g - last_g
-        count += 1
-    else:
-        count = 0
-    last_x[:] = x
-    last_g[:] = g
-    if count == 0:
-        return damped, count
-    k = count
-    a = np.empty((k, k))
-    b = np.empty(k)
+    if count == memory:
+        for j in range(memory - 1):
+            for t in range(n):
+                hist[j, t] = hist[j + 1, t]
+                hist[memory + j, t] = hist[memory + j + 1, t]
+        count = memory - 1
+    for t in range(n):
+        g = fx[t] - x[t]
+        hist[count, t] = x[t] - hist[2 * memory, t]
+        hist[memory + count, t] = g - hist[2 * memory + 1, t]
+    return count + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _extrapolate(x, fx, hist, memory, count, ctrl):
+    """Anderson extrapolation from ``count`` stored differences: ``(point, usable)``."""
+    n = x.shape[0]
+    a = np.empty((count, count))
+    b = np.empty(count)
     scale = 0.0
-    for i in range(k):
-        for j in range(k):
+    for i in range(count):
+        for j in range(count):
             s = 0.0
             for t in range(n):
-                s += hist_dg[i, t] * hist_dg[j, t]
+                s += hist[memory + i, t] * hist[memory + j, t]
             a[i, j] = s
         s = 0.0
         for t in range(n):
-            s += hist_dg[i, t] * g[t]
+            s += hist[memory + i, t] * (fx[t] - x[t])
         b[i] = s
         scale = max(scale, a[i, i])
+    new = np.empty(n)
     if not (scale > 0.0) or not math.isfinite(scale):
-        count = 0
-        return damped, count
-    for i in range(k):
-        a[i, i] += 1e-12 * scale
-    gam = np.linalg.solve(a, b)
-    new = damped.copy()
-    for j in range(k):
-        for t in range(n):
-            new[t] -= (hist_dx[j, t] + beta * hist_dg[j, t]) * gam[j]
-    ok = True
+        return new, False
+    for i in range(count):
+        a[i, i] += ctrl[5] * scale  # ridge, relative to the largest diagonal entry
+    # solve a gam = b: Gaussian elimination with partial pivoting (count is a few)
+    for col in range(count):
+        piv = col
+        for r in range(col + 1, count):
+            if abs(a[r, col]) > abs(a[piv, col]):
+                piv = r
+        for j in range(count):
+            a[col, j], a[piv, j] = a[piv, j], a[col, j]
+        b[col], b[piv] = b[piv], b[col]
+        for r in range(col + 1, count):
+            f = a[r, col] / a[col, col]
+            for j in range(col, count):
+                a[r, j] -= f * a[col, j]
+            b[r] -= f * b[col]
+    gam = np.empty(count)
+    beta = 1.0 - ctrl[0]
+    for r in range(count - 1, -1, -1):
+        acc = b[r]
+        for j in range(r + 1, count):
+            acc -= a[r, j] * gam[j]
+        gam[r] = acc / a[r, r]
     for t in range(n):
-        if not math.isfinite(new[t]) or (positive[t] and new[t] < 0.0):
-            ok = False
-    if not ok:
-        count = 0
-        return damped, count
-    return new, count
+        new[t] = x[t] + beta * (fx[t] - x[t])
+        for j in range(count):
+            new[t] -= (hist[j, t] + beta * hist[memory + j, t]) * gam[j]
+    return new, True
 
 
-@njit(cache=True)
-def residual(x, fx):
-    """(max_i |fx_i - x_i|, all entries of fx finite)."""
+@njit(cache=True, error_model="numpy", inline="always")
+def fixed_point_step(x, fx, hist, ctrl, positive):
+    """Convergence check and accelerated step: returns ``(next, residual, status)``.
+
+    ``ctrl = (damping, tol, max_iter, memory, restart, ridge)``
+    (:meth:`replica.solver.SolverOptions.ctrl`); status is :data:`CONVERGED` (``next`` is
+    ``fx``), :data:`NONFINITE` (``next`` is ``x``) or :data:`RUNNING` (``next`` is the
+    Anderson step, or the damped step ``x + (1 - damping)(fx - x)``). ``hist`` (module
+    docstring) is updated in place; components flagged in ``positive`` must stay >= 0.
+    Inlined into the loop (``inline="always"``): compiled once, as part of it.
+    """
+    n = x.shape[0]
     res = 0.0
-    finite = True
-    for i in range(x.shape[0]):
-        if not math.isfinite(fx[i]):
-            finite = False
-        d = abs(fx[i] - x[i])
+    for t in range(n):
+        if not math.isfinite(fx[t]):
+            return x, math.inf, NONFINITE
+        d = abs(fx[t] - x[t])
         if d > res:
             res = d
-    return res, finite
+    if res <= ctrl[1]:
+        return fx, res, CONVERGED
+    beta = 1.0 - ctrl[0]
+    memory = (hist.shape[0] - 3) // 2
+    meta = 2 * memory + 2
+    damped = np.empty(n)
+    for t in range(n):
+        damped[t] = x[t] + beta * (fx[t] - x[t])
+    if memory == 0:
+        return damped, res, RUNNING
+    count = int(hist[meta, 0])
+    if count >= 0 and res > ctrl[4] * hist[meta, 1]:
+        count = -1  # restart
+    count = _push_difference(x, fx, hist, memory, count) if count >= 0 else 0
+    for t in range(n):
+        hist[2 * memory, t] = x[t]
+        hist[2 * memory + 1, t] = fx[t] - x[t]
+    hist[meta, 1] = res
+    if count > 0:
+        new, ok = _extrapolate(x, fx, hist, memory, count, ctrl)
+        for t in range(n):
+            if not math.isfinite(new[t]) or (positive[t] and new[t] < 0.0):
+                ok = False
+        if ok:
+            hist[meta, 0] = count
+            return new, res, RUNNING
+        count = 0
+    hist[meta, 0] = count
+    return damped, res, RUNNING

@@ -2,7 +2,7 @@ r"""Closed-form Gaussian moments of the soft-threshold function.
 
 For :math:`X\sim\mathcal N(\mu, v)` and the soft threshold
 :math:`\mathcal S_\lambda(x)=\operatorname{sign}(x)(|x|-\lambda)_+` this module evaluates
-(Okajima & Obuchi 2024, spec ``translasso_replica.md`` section 3.1)
+(Okajima & Obuchi 2024; ``docs/translasso_theory.md``, soft-threshold moments)
 
 .. math::
 
@@ -18,7 +18,8 @@ Writing :math:`s=\sqrt v`, :math:`t_\pm=(\lambda\mp\mu)/s` and the Gaussian part
     P=\psi_0(t_+)+\psi_0(t_-),\qquad M^{(1)}=s\,[\psi_1(t_+)-\psi_1(t_-)],\qquad
     M^{(2)}=s^2\,[\psi_2(t_+)+\psi_2(t_-)] .
 
-Numerical care (derived): the textbook forms
+Numerical care (derived; the Gaussian density and tail are written out in the kernels, which
+keeps numba's call tree, and so its first compilation, short): the textbook forms
 :math:`\psi_1=\phi(t)-t\Phi(-t)` and :math:`\psi_2=(1+t^2)\Phi(-t)-t\phi(t)` cancel
 catastrophically in the upper tail (a relative loss of about :math:`t^4/2`), so for
 :math:`t>6` we use Laplace's continued fraction of
@@ -39,27 +40,23 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["soft_threshold_moments", "st_moments", "gaussian_partial_moments"]
+from replica.checks import real_array
+
+__all__ = [
+    "soft_threshold_moments",
+    "st_moments",
+    "gaussian_partial_moments",
+    "INV_SQRT_2PI",
+]
 
 _SQRT2 = math.sqrt(2.0)
-_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)  # the standard normal density at 0
 
 # Direct formulas up to this t (relative loss ~ t^4/2 ulp), continued fraction beyond.
 _T_DIRECT = 6.0
 
 
-@njit(cache=True)
-def _phi(t):
-    return _INV_SQRT2PI * math.exp(-0.5 * t * t)
-
-
-@njit(cache=True)
-def _upper_tail(t):
-    """Phi(-t) accurate in both tails."""
-    return 0.5 * math.erfc(t / _SQRT2)
-
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gaussian_partial_moments(t):
     r"""Return :math:`(\psi_0,\psi_1,\psi_2)(t)`, :math:`\psi_k(t)=\mathbb E[(Z-t)_+^k]`.
 
@@ -71,8 +68,8 @@ def gaussian_partial_moments(t):
     if t == -math.inf:
         return 1.0, math.inf, math.inf
     if t <= _T_DIRECT:
-        p0 = _upper_tail(t)
-        ph = _phi(t)
+        p0 = 0.5 * math.erfc(t / _SQRT2)
+        ph = INV_SQRT_2PI * math.exp(-0.5 * t * t)
         p1 = ph - t * p0
         p2 = (1.0 + t * t) * p0 - t * ph
         return p0, p1, p2
@@ -85,12 +82,12 @@ def gaussian_partial_moments(t):
     t2 = tk  # T_2
     t1 = 1.0 / (t + t2)  # T_1
     r = 1.0 / (t + t1)  # Mills ratio
-    ph = _phi(t)
-    p0 = _upper_tail(t)
+    ph = INV_SQRT_2PI * math.exp(-0.5 * t * t)
+    p0 = 0.5 * math.erfc(t / _SQRT2)
     return p0, ph * r * t1, ph * r * t1 * t2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def st_moments(mu, v, lam):
     r"""Soft-threshold moments :math:`(P_\lambda, M^{(1)}_\lambda, M^{(2)}_\lambda)(\mu, v)`.
 
@@ -137,7 +134,8 @@ def st_moments(mu, v, lam):
             he_prev = he_next
             he = tbar * he_next - (n + 1) * he
             coef *= h2 / ((2 * k + 2) * (2 * k + 3))
-        m1 = s * dt * (_upper_tail(tbar) + _phi(tbar) * acc)
+        tail = 0.5 * math.erfc(tbar / _SQRT2)
+        m1 = s * dt * (tail + INV_SQRT_2PI * math.exp(-0.5 * tbar * tbar) * acc)
     else:
         m1 = s * (p1p - p1m)
     return prob, m1, m2
@@ -146,24 +144,37 @@ def st_moments(mu, v, lam):
 def soft_threshold_moments(mu, v, lam):
     r"""Vectorised :func:`st_moments` for numpy arrays (broadcasting).
 
+    Parameters
+    ----------
+    mu, v, lam : array_like
+        Means (finite), variances (finite, ``>= 0``) and thresholds (``>= 0``, ``inf``
+        allowed); they broadcast against each other. NaN anywhere is refused by name.
+
     Returns
     -------
     P, M1, M2 : numpy.ndarray
         :math:`\Pr(|X|>\lambda)`, :math:`\mathbb E\mathcal S_\lambda(X)` and
         :math:`\mathbb E\mathcal S_\lambda(X)^2` for :math:`X\sim\mathcal N(\mu,v)`
-        (spec section 3.1).
+        (``docs/translasso_theory.md``, soft-threshold moments).
     """
-    mu, v, lam = np.broadcast_arrays(
-        np.asarray(mu, dtype=float), np.asarray(v, dtype=float), np.asarray(lam, dtype=float)
-    )
-    if np.any(v < 0) or np.any(lam < 0):
-        raise ValueError("soft_threshold_moments: v and lam must be >= 0")
+    arrays = {"mu": real_array("mu", mu), "v": real_array("v", v), "lam": real_array("lam", lam)}
+    try:
+        mu, v, lam = np.broadcast_arrays(*arrays.values())
+    except ValueError as err:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"mu, v, lam: shapes do not broadcast ({shapes})") from err
+    if not np.all(np.isfinite(mu)):
+        raise ValueError("mu: entries must be finite")
+    if not (np.all(np.isfinite(v)) and np.all(v >= 0)):
+        raise ValueError("v: variances must be finite and >= 0")
+    if np.any(lam < 0):
+        raise ValueError("lam: thresholds must be >= 0 (inf allowed)")
     out = np.empty((3,) + mu.shape)
     _vec_moments(mu.ravel(), v.ravel(), lam.ravel(), out.reshape(3, -1))
     return out[0], out[1], out[2]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _vec_moments(mu, v, lam, out):
     for i in range(mu.shape[0]):
         p, m1, m2 = st_moments(mu[i], v[i], lam[i])

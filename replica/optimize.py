@@ -3,14 +3,14 @@ r"""Hyperparameter optimisation from theory and the :math:`\kappa=0` / :math:`\D
 The replica prediction
 :math:`\varepsilon^{(2nd)}(\lambda_1,\lambda_2,\kappa,\Delta\lambda)` is smooth in
  :math:`(\log\lambda_2,\kappa,\Delta\lambda)`; we minimise it by a coarse grid followed by
-Nelder-Mead (spec ``translasso_replica.md`` section 4), with :math:`\Delta\lambda\ge0` allowed
-to reach 0 exactly (the optimiser works on :math:`z` with :math:`\Delta\lambda=\max(z,0)`).
+Nelder-Mead (``docs/translasso_theory.md``, numerical scheme), with :math:`\Delta\lambda\ge0`
+allowed to reach 0 exactly (the optimiser works on :math:`z` with :math:`\Delta\lambda=\max(z,0)`).
 :math:`\lambda_1` is either given or chosen by the pretraining stage alone (minimiser of the
 target error :math:`\varepsilon^{(1st)}` or of the pooled error
-:math:`\varepsilon^{(1st)}_{\rm pool}`: the "LO" protocol of section 6.2), or optimised jointly
+:math:`\varepsilon^{(1st)}_{\rm pool}`: the "LO" protocol of lam1 protocols), or optimised jointly
 (``"lam1"`` in ``over``: the "GO" protocol).
 
-Strategies compared by :func:`strategy_table` (section 6): the full search over
+Strategies compared by :func:`strategy_table` (strategies): the full search over
 :math:`(\lambda_2,\kappa,\Delta\lambda)`; :math:`\Delta\lambda=0`; :math:`\kappa=0`; Trans-Lasso
 (:math:`\kappa=1,\Delta\lambda=0`); Pretraining Lasso (:math:`\kappa=1-a`,
 :math:`\Delta\lambda=\lambda_2(1/a-1)`, best :math:`a\in(0,1]`); the target-only Lasso.
@@ -18,6 +18,7 @@ Strategies compared by :func:`strategy_table` (section 6): the full search over
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -27,13 +28,23 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
 
-from replica.errors import ConvergenceWarning, IllPosedError, NonFiniteIterateError
+from replica.checks import instance, integer, real
+from replica.errors import ConvergenceWarning, NonFiniteIterateError, NotIdentifiableError
 from replica.scenario import TransferScenario, TransLassoHyper
+from replica.search_space import (
+    NAMES,
+    SearchSpace,
+    check_bounds,
+    default_bounds,
+    field_scale,
+)
 from replica.stage1 import PretrainingResult, solve_pretraining
 from replica.stage2 import TransLassoResult, solve_finetuning
+from replica.sweep import snake_order
 
 __all__ = [
     "OptimizationResult",
+    "NelderMeadOptions",
     "Recommendation",
     "choose_lam1",
     "optimize",
@@ -43,19 +54,6 @@ __all__ = [
 ]
 
 STRATEGIES = ("full", "dlam0", "kappa0", "trans_lasso", "pretraining_lasso", "target_lasso")
-
-_LOG_PARAMS = ("lam1", "lam2", "pt_alpha")
-
-
-def _field_scale(scenario: TransferScenario, pooled: bool) -> float:
-    """Typical size of the effective field h = mh r + zeta, which sets the scale of penalties."""
-    rho = scenario.prior.second_moments
-    s2 = np.asarray(scenario.sigmas) ** 2
-    a = np.asarray(scenario.alphas)
-    if pooled:
-        return float(max(np.sqrt(np.dot(a, rho + s2) * a.sum()), 1e-8))
-    return float(max(a[0] * math.sqrt(rho[0] + s2[0]), 1e-8))
-
 
 @dataclass(frozen=True)
 class OptimizationResult:
@@ -74,7 +72,14 @@ class OptimizationResult:
     n_evaluations : int
         Number of saddle-point solves.
     n_failed : int
-        Evaluations that did not converge or failed (treated as +inf).
+        Evaluations that did not converge or failed (treated as +inf); a
+        :class:`~replica.errors.ConvergenceWarning` says so.
+    extra : dict
+        ``at_bound`` (names whose optimum lies on an edge of the search box) and, for the
+        Pretraining Lasso, ``pt_alpha``.
+    n_exhausted : int
+        Nelder-Mead runs that stopped at their evaluation budget (``maxfev``) before meeting
+        their tolerances; a :class:`~replica.errors.ConvergenceWarning` says so.
     """
 
     hyper: TransLassoHyper
@@ -85,23 +90,54 @@ class OptimizationResult:
     n_evaluations: int
     n_failed: int
     extra: dict = field(default_factory=dict)
+    n_exhausted: int = 0
 
     def to_dict(self) -> dict:
         d = {"eps2": self.eps2, "mse2": self.mse2, **self.hyper.to_dict()}
         d.update(self.extra)
         d.update({"n_evaluations": self.n_evaluations, "n_failed": self.n_failed,
-                  "converged": self.result.converged, "eps1": self.result.eps1})
+                  "n_exhausted": self.n_exhausted, "converged": self.result.converged,
+                  "eps1": self.result.eps1})
         return d
+
+
+@dataclass(frozen=True)
+class NelderMeadOptions:
+    """Controls of the Nelder-Mead refinement of :func:`optimize`.
+
+    Parameters
+    ----------
+    n_starts : int
+        Refinements started from the best grid points (plus any explicit ``starts``).
+    xatol, fatol : float
+        Tolerances on the simplex size (in the search coordinates) and on eps2.
+    maxfev : int
+        Evaluation budget of one refinement; a run that stops there is reported.
+    simplex_fraction : float
+        Initial simplex edge as a fraction of the search box.
+    """
+
+    n_starts: int = 2
+    xatol: float = 1e-5
+    fatol: float = 1e-10
+    maxfev: int = 400
+    simplex_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_starts", integer("n_starts", self.n_starts, low=0))
+        object.__setattr__(self, "maxfev", integer("maxfev", self.maxfev, low=1))
+        for name in ("xatol", "fatol"):
+            object.__setattr__(self, name, real(name, getattr(self, name), low=0.0))
+        object.__setattr__(self, "simplex_fraction", real(
+            "simplex_fraction", self.simplex_fraction, low=0.0, high=1.0, low_open=True))
 
 
 class _Objective:
     """eps2 as a function of an unconstrained vector, with warm starts and memoisation."""
 
-    def __init__(self, scenario, base, names, transform, stage1_for, tol):
+    def __init__(self, scenario, space, stage1_for, tol):
         self.scenario = scenario
-        self.base = base
-        self.names = names
-        self.transform = transform
+        self.space = space
         self.stage1_for = stage1_for
         self.tol = tol
         self.cache: dict = {}
@@ -109,9 +145,6 @@ class _Objective:
         self.best: tuple[float, TransLassoResult | None] = (math.inf, None)
         self.n_eval = 0
         self.n_failed = 0
-
-    def hyper_of(self, z) -> TransLassoHyper:
-        return self.base.replace(**self.transform(np.asarray(z, dtype=float)))
 
     def result_of(self, hy: TransLassoHyper):
         key = (hy.lam1, hy.lam2, hy.kappa, hy.dlam)
@@ -126,7 +159,7 @@ class _Objective:
                 res = solve_finetuning(self.scenario, hy, s1, tol=self.tol, init=init)
                 if not res.converged and init is not None:
                     res = solve_finetuning(self.scenario, hy, s1, tol=self.tol)
-        except (IllPosedError, NonFiniteIterateError):
+        except (NotIdentifiableError, NonFiniteIterateError):
             res = None
         if res is None or not res.converged or not math.isfinite(res.eps2):
             self.n_failed += 1
@@ -139,7 +172,7 @@ class _Objective:
         return res
 
     def __call__(self, z) -> float:
-        res = self.result_of(self.hyper_of(z))
+        res = self.result_of(self.space.hyper(z))
         return math.inf if res is None else res.eps2
 
 
@@ -187,19 +220,19 @@ def choose_lam1(
     PretrainingResult
         Stage-1 fixed point at the chosen :math:`\lambda_1` (its ``lam1`` attribute).
     """
+    instance("scenario", scenario, TransferScenario)
     if rule not in ("target", "pooled"):
         raise ValueError(f"rule = {rule!r}: use 'target' or 'pooled'")
-    scale = _field_scale(scenario, pooled=True)
-    lo, hi = bounds if bounds is not None else (1e-3 * scale, 30.0 * scale)
-    if not (0 < lo < hi):
-        raise ValueError(f"bounds = {(lo, hi)}: need 0 < low < high")
-    get = _stage1_cache(scenario, tol)
+    n_grid = integer("n_grid", n_grid, low=2, what="grid points")
+    lo, hi = check_bounds("lam1", bounds) if bounds is not None else (
+        default_bounds(scenario, "lam1"))
+    get = _stage1_cache(scenario, real("tol", tol, low=0.0, low_open=True))
     attr = "eps1" if rule == "target" else "eps1_pooled"
 
     def f(loglam):
         try:
             r = get(float(math.exp(loglam)))
-        except (IllPosedError, NonFiniteIterateError):
+        except (NotIdentifiableError, NonFiniteIterateError):
             return math.inf
         return getattr(r, attr) if r.converged else math.inf
 
@@ -222,89 +255,104 @@ def _resolve_lam1(scenario, lam1, tol):
         return choose_lam1(scenario, lam1, tol=tol).lam1
     if lam1 is None:
         raise ValueError("lam1: give a value, 'target' or 'pooled' (or put 'lam1' in over)")
-    v = float(lam1)
-    if not v >= 0:
-        raise ValueError(f"lam1 = {lam1}: must be >= 0")
-    return v
+    return real("lam1", lam1, low=0.0, allow_inf=True, what="stage-1 penalty")
 
 
-def _default_bounds(scenario, name):
-    if name == "lam2":
-        s = _field_scale(scenario, pooled=False)
-        return (1e-3 * s, 30.0 * s)
-    if name == "lam1":
-        s = _field_scale(scenario, pooled=True)
-        return (1e-3 * s, 30.0 * s)
-    if name == "kappa":
-        return (0.0, 1.5)
-    if name == "dlam":
-        s = _field_scale(scenario, pooled=False)
-        return (0.0, 30.0 * s)
-    if name == "pt_alpha":
-        # log scale: a = 1e-4 already means dlam = 1e4 lam2, i.e. the a -> 0 limit
-        return (1e-4, 1.0)
-    raise ValueError(f"over: unknown hyperparameter {name!r}")
+def _names(name: str, value, allowed) -> tuple:
+    """A sequence of names (a single string counts as one name), each in ``allowed``."""
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{name} = {value!r}: expected a sequence of names from {allowed}")
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise ValueError(f"{name}: unknown name {unknown[0]!r}; choose from {allowed}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name}: repeated names in {tuple(names)}")
+    return tuple(names)
 
 
-def _grid_for(name, lo, hi, n):
-    if name == "pt_alpha":
-        # log-spaced towards the a -> 0 limit plus linear coverage of the interior of (0, 1]
-        a = np.union1d(np.geomspace(lo, hi, n), np.linspace(max(lo, 0.05), hi, n))
-        return np.log(a)
-    if name in _LOG_PARAMS:
-        return np.linspace(math.log(lo), math.log(hi), n)
-    if name == "dlam":
-        if hi <= 0:
-            return np.zeros(1)
-        if lo > 0:
-            return np.geomspace(lo, hi, n)
-        # 0 exactly, then geometric values up to hi
-        return np.concatenate([[0.0], np.geomspace(hi * 1e-3, hi, n - 1)])
-    return np.linspace(lo, hi, n)
+def _check_request(over, fixed, bounds):
+    """Validated (over, fixed, bounds) of :func:`optimize`."""
+    over = _names("over", over, NAMES)
+    if not over:
+        raise ValueError("over: name at least one hyperparameter to optimise")
+    for name, value in (("fixed", fixed), ("bounds", bounds)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ValueError(f"{name}: expected a mapping name -> value, got {value!r}")
+    fixed = dict(fixed or {})
+    _names("fixed", tuple(fixed), NAMES[:4])
+    fixed = {k: real(f"fixed[{k!r}]", v, allow_inf=True) for k, v in fixed.items()}
+    bounds = dict(bounds or {})
+    _names("bounds", tuple(bounds), NAMES)
+    for name in over:
+        if name in fixed:
+            raise ValueError(f"{name!r} is both optimised (over) and fixed")
+    if "pt_alpha" in over and ({"kappa", "dlam"} & (set(over) | set(fixed))):
+        raise ValueError("pt_alpha sets kappa and dlam: do not optimise or fix them as well")
+    return over, fixed, bounds
 
 
-def _at_bound(over, z, bz) -> list[str]:
-    """Names whose optimum sits on an edge of the search box that is not a natural limit.
+def _base_hyper(scenario, over, fixed, lam1, tol) -> TransLassoHyper:
+    """The hyperparameters held fixed (lam1 resolved by its rule unless it is optimised)."""
+    lam1_val = 1.0 if "lam1" in over else fixed.pop("lam1", None)
+    if lam1_val is None:
+        lam1_val = _resolve_lam1(scenario, lam1, tol)
+    base = {"lam1": lam1_val, "lam2": 0.1 * field_scale(scenario, pooled=False),
+            "kappa": 0.0, "dlam": 0.0}
+    base.update(fixed)
+    return TransLassoHyper(**base)
 
-    dlam = 0, kappa = 0 and pt_alpha = 1 are exact special cases, not artefacts of the box.
+
+def _refine(fz, z0, space: SearchSpace, search: NelderMeadOptions) -> bool:
+    """One Nelder-Mead run from ``z0``; True if it stopped at its evaluation budget."""
+    lo, hi = (np.array(v) for v in zip(*space.z_bounds, strict=True))
+    span = np.maximum((hi - lo) * search.simplex_fraction, 1e-3)
+    simplex = [z0] + [np.clip(z0 + np.eye(len(z0))[j] * span[j] *
+                              (1 if z0[j] + span[j] <= hi[j] else -1), lo, hi)
+                      for j in range(len(z0))]
+    opt = sopt.minimize(fz, z0, method="Nelder-Mead",
+                        options={"initial_simplex": np.array(simplex), "xatol": search.xatol,
+                                 "fatol": search.fatol, "maxfev": search.maxfev})
+    return not opt.success and opt.nfev >= search.maxfev
+
+
+def _minimize(obj: _Objective, space: SearchSpace, n_grid: int, extra_starts,
+              search: NelderMeadOptions) -> int:
+    """Coarse grid (snake order, warm starts) then Nelder-Mead from the best points.
+
+    Returns the number of Nelder-Mead runs that ran out of evaluations.
     """
-    out = []
-    for name, v, (lo, hi) in zip(over, z, bz, strict=True):
-        tol = 1e-6 * max(1.0, hi - lo)
-        low = v <= lo + tol and not (name in ("dlam", "kappa") and v <= 0.0 + tol)
-        high = v >= hi - tol and name != "pt_alpha"
-        if low or high:
-            out.append(name)
-    return out
-
-
-def _minimize(obj: _Objective, grids: list[np.ndarray], bounds_z, extra_starts=()):
-    """Coarse grid (snake order, warm starts) then Nelder-Mead from the best points."""
-    shape = tuple(g.size for g in grids)
-    from replica.sweep import _snake
-
+    grids = space.grids(n_grid)
     vals = {}
-    for idx in _snake(shape):
+    for idx in snake_order(tuple(g.size for g in grids)):
         z = np.array([g[i] for g, i in zip(grids, idx, strict=True)])
         vals[idx] = (obj(z), z)
-    starts = sorted(vals.values(), key=lambda t: t[0])[:2]
-    starts = [z for v, z in starts if math.isfinite(v)] + [np.asarray(z) for z in extra_starts]
-    lo = np.array([b[0] for b in bounds_z])
-    hi = np.array([b[1] for b in bounds_z])
+    best = sorted(vals.values(), key=lambda t: t[0])[: search.n_starts]
+    starts = [z for v, z in best if math.isfinite(v)] + [np.asarray(z) for z in extra_starts]
+    lo, hi = (np.array(v) for v in zip(*space.z_bounds, strict=True))
 
     def fz(z):
         if np.any(z < lo - 1e-12) or np.any(z > hi + 1e-12):
             return math.inf
         return obj(z)
 
-    for z0 in starts:
-        span = np.maximum((hi - lo) / 10.0, 1e-3)
-        simplex = [z0] + [np.clip(z0 + np.eye(len(z0))[j] * span[j] *
-                                  (1 if z0[j] + span[j] <= hi[j] else -1), lo, hi)
-                          for j in range(len(z0))]
-        sopt.minimize(fz, z0, method="Nelder-Mead",
-                      options={"initial_simplex": np.array(simplex), "xatol": 1e-5,
-                               "fatol": 1e-10, "maxfev": 400})
+    return sum(_refine(fz, z0, space, search) for z0 in starts)
+
+
+def _warn_search(over, obj: _Objective, n_exhausted: int, search: NelderMeadOptions) -> None:
+    if obj.n_failed:
+        warnings.warn(
+            f"optimize over {over}: {obj.n_failed} of {obj.n_eval} evaluations failed or did "
+            "not converge (treated as +inf; see OptimizationResult.n_failed)",
+            ConvergenceWarning, stacklevel=3,
+        )
+    if n_exhausted:
+        warnings.warn(
+            f"optimize over {over}: {n_exhausted} Nelder-Mead run(s) stopped at maxfev = "
+            f"{search.maxfev} evaluations before reaching their tolerances (see "
+            "OptimizationResult.n_exhausted; raise NelderMeadOptions.maxfev)",
+            ConvergenceWarning, stacklevel=3,
+        )
 
 
 def optimize(
@@ -317,6 +365,7 @@ def optimize(
     n_grid: int = 7,
     tol: float = 1e-10,
     starts: Sequence[Mapping[str, float]] = (),
+    search: NelderMeadOptions | None = None,
 ) -> OptimizationResult:
     r"""Minimise the predicted target error :math:`\varepsilon^{(2nd)}` over hyperparameters.
 
@@ -333,118 +382,58 @@ def optimize(
         Stage-1 penalty, or the rule that chooses it from stage 1 alone (ignored when
         ``"lam1"`` is in ``over``).
     bounds : mapping name -> (low, high), optional
-        Search box; ``lam1``/``lam2`` are searched on a log scale and must be positive.
+        Search box; ``lam1``/``lam2``/``pt_alpha`` are searched on a log scale and must be
+        positive.
     n_grid : int
-        Points per dimension of the coarse grid.
+        Points per dimension of the coarse grid (``>= 2``).
     tol : float
         Saddle-point tolerance.
     starts : sequence of mappings
         Extra starting points for Nelder-Mead (e.g. the optima of restricted strategies).
+    search : NelderMeadOptions, optional
+        Controls of the Nelder-Mead refinement.
 
     Returns
     -------
     OptimizationResult
+        Warns (:class:`~replica.errors.ConvergenceWarning`) when evaluations failed or a
+        Nelder-Mead run ran out of evaluations; both counts are in the result.
     """
-    over = tuple(over)
-    fixed = dict(fixed or {})
-    if int(n_grid) < 2:
-        raise ValueError(f"n_grid = {n_grid}: need at least 2 points per dimension")
-    bounds = dict(bounds or {})
-    if not over:
-        raise ValueError("over: name at least one hyperparameter to optimise")
-    for name in over:
-        if name not in ("lam1", "lam2", "kappa", "dlam", "pt_alpha"):
-            raise ValueError(f"over: unknown hyperparameter {name!r}")
-        if name in fixed:
-            raise ValueError(f"{name!r} is both optimised (over) and fixed")
-    if "pt_alpha" in over and ({"kappa", "dlam"} & set(over) or {"kappa", "dlam"} & set(fixed)):
-        raise ValueError("pt_alpha sets kappa and dlam: do not optimise or fix them as well")
-    if len(set(over)) != len(over):
-        raise ValueError(f"over: repeated names in {over}")
-    if "lam1" in over:
-        lam1_val = None
-    else:
-        lam1_val = fixed.pop("lam1", None)
-        if lam1_val is None:
-            lam1_val = _resolve_lam1(scenario, lam1, tol)
-    base = {"lam1": lam1_val if lam1_val is not None else 1.0,
-            "lam2": 0.1 * _field_scale(scenario, pooled=False), "kappa": 0.0, "dlam": 0.0}
-    base.update({k: float(v) for k, v in fixed.items()})
-    base_hyper = TransLassoHyper(**base)
-
-    bz = []
-    grids = []
-    for name in over:
-        lo, hi = bounds.get(name, _default_bounds(scenario, name))
-        if name in _LOG_PARAMS:
-            if not (0 < lo < hi):
-                raise ValueError(f"bounds[{name!r}] = {(lo, hi)}: need 0 < low < high")
-            bz.append((math.log(lo), math.log(hi)))
-        else:
-            if not lo <= hi:
-                raise ValueError(f"bounds[{name!r}] = {(lo, hi)}: need low <= high")
-            if name == "dlam" and lo < 0:
-                raise ValueError(f"bounds['dlam'] = {(lo, hi)}: dlam must be >= 0")
-            # dlam with lower bound 0: z below 0 maps to dlam = 0 exactly
-            ext = name == "dlam" and lo == 0
-            bz.append((lo - 0.05 * (hi - lo), hi) if ext else (lo, hi))
-        grids.append(_grid_for(name, lo, hi, n_grid))
-
-    def transform(z):
-        out = {}
-        for name, v in zip(over, z, strict=True):
-            if name == "pt_alpha":
-                a = float(min(math.exp(v), 1.0))
-                out["kappa"] = 1.0 - a
-                out["_pt_alpha"] = a
-            elif name in _LOG_PARAMS:
-                out[name] = float(math.exp(v))
-            elif name == "dlam":
-                out[name] = float(max(v, 0.0))
-            else:
-                out[name] = float(v)
-        if "_pt_alpha" in out:
-            a = out.pop("_pt_alpha")
-            lam2 = out.get("lam2", base_hyper.lam2)
-            out["dlam"] = lam2 * (1.0 / a - 1.0)
-        return out
-
-    def to_z(h: Mapping[str, float]):
-        z = []
-        for name in over:
-            if name == "pt_alpha":
-                z.append(math.log(max(1.0 - h["kappa"], 1e-300)))
-            elif name in _LOG_PARAMS:
-                z.append(math.log(max(h[name], 1e-300)))
-            else:
-                z.append(h[name])
-        return np.array(z)
-
-    obj = _Objective(scenario, base_hyper, over, transform, _stage1_cache(scenario, tol), tol)
-    _minimize(obj, grids, bz, extra_starts=[to_z({**base, **s}) for s in starts])
-    # exact boundary candidates: dlam = 0 and kappa = 0 at the optimum
-    best_eps, best_res = obj.best
-    if best_res is None:
+    instance("scenario", scenario, TransferScenario)
+    over, fixed, bounds = _check_request(over, fixed, bounds)
+    n_grid = integer("n_grid", n_grid, low=2, what="points per dimension")
+    tol = real("tol", tol, low=0.0, low_open=True)
+    search = NelderMeadOptions() if search is None else search
+    instance("search", search, NelderMeadOptions)
+    base = _base_hyper(scenario, over, fixed, lam1, tol)
+    space = SearchSpace.build(scenario, over, base, bounds)
+    extra_starts = [space.to_z({**base.to_dict(), **_check_start(i, s)})
+                    for i, s in enumerate(starts)]
+    obj = _Objective(scenario, space, _stage1_cache(scenario, tol), tol)
+    n_exhausted = _minimize(obj, space, n_grid, extra_starts, search)
+    best = obj.best[1]
+    if best is None:
         raise NonFiniteIterateError(
             f"optimize: no converged evaluation over {over}; check the scenario and bounds"
         )
-    if "dlam" in over and best_res.hyper.dlam > 0 and bz[over.index("dlam")][0] < 0:
-        obj.result_of(best_res.hyper.replace(dlam=0.0))
-    best_eps, best_res = obj.best
-    extra = {}
-    if "pt_alpha" in over:
-        extra["pt_alpha"] = 1.0 - best_res.hyper.kappa
-    extra["at_bound"] = ",".join(_at_bound(over, to_z(best_res.hyper.to_dict()), bz))
+    # the exact boundary candidate dlam = 0 at the optimum
+    if "dlam" in over and best.hyper.dlam > 0 and space.z_bounds[over.index("dlam")][0] < 0:
+        obj.result_of(best.hyper.replace(dlam=0.0))
+        best = obj.best[1]
+    _warn_search(over, obj, n_exhausted, search)
+    extra = {"pt_alpha": 1.0 - best.hyper.kappa} if "pt_alpha" in over else {}
+    extra["at_bound"] = ",".join(space.at_bound(space.to_z(best.hyper.to_dict())))
     return OptimizationResult(
-        hyper=best_res.hyper,
-        eps2=best_res.eps2,
-        mse2=best_res.mse2,
-        result=best_res,
-        over=over,
-        n_evaluations=obj.n_eval,
-        n_failed=obj.n_failed,
-        extra=extra,
+        hyper=best.hyper, eps2=best.eps2, mse2=best.mse2, result=best, over=over,
+        n_evaluations=obj.n_eval, n_failed=obj.n_failed, extra=extra, n_exhausted=n_exhausted,
     )
+
+
+def _check_start(i: int, start) -> dict:
+    if not isinstance(start, Mapping):
+        raise ValueError(f"starts[{i}] = {start!r}: expected a mapping name -> value")
+    _names(f"starts[{i}]", tuple(start), NAMES[:4])
+    return {k: real(f"starts[{i}][{k!r}]", v, allow_inf=True) for k, v in start.items()}
 
 
 _STRATEGY_SPEC = {
@@ -465,7 +454,7 @@ def strategy_table(
     tol: float = 1e-10,
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
-    r"""Optimal predicted target error of each transfer strategy (spec section 6).
+    r"""Optimal predicted target error of each transfer strategy (``docs/translasso_theory.md``).
 
     Parameters
     ----------
@@ -483,38 +472,48 @@ def strategy_table(
         the table), ``regret_mse`` (the same on mse2 = eps2 - sigma_0^2), ``at_bound`` (names
         whose optimum lies on an edge of the search box), ``n_evaluations, converged``.
     """
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown:
-        raise ValueError(f"strategies: unknown {unknown}; choose from {STRATEGIES}")
+    instance("scenario", scenario, TransferScenario)
+    strategies = _names("strategies", strategies, STRATEGIES)
+    if not strategies:
+        raise ValueError("strategies: name at least one strategy")
     lam1_val = _resolve_lam1(scenario, lam1, tol)
     results: dict[str, OptimizationResult] = {}
     for s in strategies:
-        if s == "full":
-            continue
-        over_s, fixed_s = _STRATEGY_SPEC[s]
-        results[s] = optimize(scenario, over_s, {**fixed_s, "lam1": lam1_val},
-                              n_grid=n_grid, tol=tol, bounds=bounds)
+        if s != "full":
+            over_s, fixed_s = _STRATEGY_SPEC[s]
+            results[s] = optimize(scenario, over_s, {**fixed_s, "lam1": lam1_val},
+                                  n_grid=n_grid, tol=tol, bounds=bounds)
     if "full" in strategies:
-        starts = []
-        for s in ("dlam0", "kappa0", "trans_lasso"):
-            if s in results:
-                h = results[s].hyper
-                starts.append({"lam2": h.lam2, "kappa": h.kappa, "dlam": h.dlam})
-        results["full"] = optimize(scenario, ("lam2", "kappa", "dlam"), {"lam1": lam1_val},
-                                   n_grid=n_grid, tol=tol, bounds=bounds, starts=starts)
-        # the full search contains every restricted optimum that lies inside its box
-        lo_k, hi_k = (bounds or {}).get("kappa", _default_bounds(scenario, "kappa"))
-        lo_d, hi_d = (bounds or {}).get("dlam", _default_bounds(scenario, "dlam"))
-        for s, r in results.items():
-            if s != "full" and r.eps2 < results["full"].eps2:
-                if lo_k <= r.hyper.kappa <= hi_k and lo_d <= r.hyper.dlam <= hi_d:
-                    results["full"] = OptimizationResult(
-                        r.hyper, r.eps2, r.mse2, r.result, ("lam2", "kappa", "dlam"),
-                        results["full"].n_evaluations, results["full"].n_failed)
+        results["full"] = _full_search(scenario, lam1_val, results, n_grid=n_grid, tol=tol,
+                                       bounds=bounds)
+    return _strategy_frame(strategies, results)
+
+
+def _full_search(scenario, lam1, restricted, **kwargs) -> OptimizationResult:
+    """The (lam2, kappa, dlam) search, started from the restricted optima as well.
+
+    The full search contains every restricted optimum that lies inside its box, so a better
+    restricted optimum found by a different path is taken as the full one.
+    """
+    starts = [{"lam2": r.hyper.lam2, "kappa": r.hyper.kappa, "dlam": r.hyper.dlam}
+              for s, r in restricted.items() if s in ("dlam0", "kappa0", "trans_lasso")]
+    over = ("lam2", "kappa", "dlam")
+    full = optimize(scenario, over, {"lam1": lam1}, starts=starts, **kwargs)
+    bounds = kwargs.get("bounds") or {}
+    lo_k, hi_k = check_bounds("kappa", bounds.get("kappa", default_bounds(scenario, "kappa")))
+    lo_d, hi_d = check_bounds("dlam", bounds.get("dlam", default_bounds(scenario, "dlam")))
+    for r in restricted.values():
+        inside = lo_k <= r.hyper.kappa <= hi_k and lo_d <= r.hyper.dlam <= hi_d
+        if inside and r.eps2 < full.eps2:
+            full = dataclasses.replace(r, over=over, n_evaluations=full.n_evaluations,
+                                       n_failed=full.n_failed, n_exhausted=full.n_exhausted)
+    return full
+
+
+def _strategy_frame(strategies, results) -> pd.DataFrame:
     rows = []
     for s in strategies:
-        r = results[s]
-        row = {"strategy": s, **r.to_dict()}
+        row = {"strategy": s, **results[s].to_dict()}
         row.setdefault("pt_alpha", np.nan)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -572,7 +571,7 @@ class Recommendation:
 
 
 def recommend(scenario: TransferScenario, lam1: float | str = "target", **kwargs) -> Recommendation:
-    r"""Recommend :math:`\Delta\lambda=0` or :math:`\kappa=0` for a scenario (spec section 6.1).
+    r"""Recommend :math:`\Delta\lambda=0` or :math:`\kappa=0` for a scenario (docs: selection rule).
 
     Solves the strategy table and returns the better of the two restricted strategies with its
     regret against the full search. Keyword arguments go to :func:`strategy_table`.

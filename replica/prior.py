@@ -7,9 +7,8 @@ Each coordinate :math:`i` carries a K-vector :math:`\mathbf r_i=(r^{(0)}_i,\dots
 
     p(\mathbf r)=\sum_c w_c\,\mathcal N(\mathbf r;\boldsymbol\mu_c,\Sigma_c),\qquad \sum_c w_c=1,
 
-with possibly singular covariances (point masses included); spec ``translasso_replica.md``
-section 1.2. The common/unique-support family of the same section is built by
-:func:`support_prior`.
+with possibly singular covariances (point masses included; ``docs/translasso_theory.md``,
+priors). The common/unique-support family of the same page is built by :func:`support_prior`.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from replica.checks import as_generator, integer, real, real_array
 
 __all__ = ["GaussianMixturePrior", "support_prior"]
 
@@ -44,7 +45,7 @@ class GaussianMixturePrior:
     Notes
     -----
     :math:`\rho_k=\mathbb E[(r^{(k)})^2]=\sum_c w_c[(\Sigma_c)_{kk}+\mu_{c,k}^2]`
-    (spec section 1.1) is available as :attr:`second_moments`.
+    (``docs/translasso_theory.md``, data model) is available as :attr:`second_moments`.
     """
 
     weights: np.ndarray
@@ -53,9 +54,9 @@ class GaussianMixturePrior:
     second_moments: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        w = np.asarray(self.weights, dtype=np.float64)
-        mu = np.asarray(self.means, dtype=np.float64)
-        cov = np.asarray(self.covs, dtype=np.float64)
+        w = real_array("weights", self.weights)
+        mu = real_array("means", self.means)
+        cov = real_array("covs", self.covs)
         if w.ndim != 1 or w.size == 0:
             raise ValueError(f"weights: expected a non-empty 1-D array, got shape {w.shape}")
         n_classes = w.size
@@ -109,9 +110,8 @@ class GaussianMixturePrior:
 
     def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """Draw ``n`` i.i.d. K-vectors; returns an array of shape ``(K, n)`` (row 0: target)."""
-        rng = np.random.default_rng(rng)
-        if n < 1:
-            raise ValueError(f"n = {n}: must be a positive integer")
+        n = integer("n", n, low=1)
+        rng = as_generator(rng)
         cls = rng.choice(self.n_classes, size=n, p=self.weights)
         out = np.empty((n, self.n_datasets))
         for c in range(self.n_classes):
@@ -153,7 +153,7 @@ def support_prior(
     scale: float = 1.0,
     n_datasets: int | None = None,
 ) -> GaussianMixturePrior:
-    r"""Common/unique-support Bernoulli-Gaussian prior (spec section 1.2).
+    r"""Common/unique-support Bernoulli-Gaussian prior (``docs/translasso_theory.md``, priors).
 
     With probability :math:`\pi_c` a coordinate is in the common support,
     :math:`\mathbf r\sim\mathcal N(0,\sigma_x^2[(1-\varrho)I+\varrho\mathbf 1\mathbf 1^\top])`;
@@ -176,25 +176,27 @@ def support_prior(
     n_datasets : int, optional
         K, needed only when ``pi_unique`` is a scalar.
     """
+    pi_common = real("pi_common", pi_common, low=0.0, high=1.0, what="a probability")
     if np.ndim(pi_unique) == 0:
         if n_datasets is None:
             raise ValueError("n_datasets: required when pi_unique is a scalar")
-        pis = np.full(int(n_datasets), float(pi_unique))
+        n = integer("n_datasets", n_datasets, low=1)
+        pis = np.full(n, real("pi_unique", pi_unique, low=0.0, high=1.0))
     else:
-        pis = np.asarray(pi_unique, dtype=float)
-        if n_datasets is not None and pis.size != n_datasets:
+        pis = real_array("pi_unique", pi_unique, ndim=1)
+        if pis.size == 0:
+            raise ValueError("pi_unique: need one probability per dataset, got none")
+        if n_datasets is not None and pis.size != integer("n_datasets", n_datasets, low=1):
             raise ValueError(f"pi_unique: expected {n_datasets} entries, got {pis.size}")
     k = pis.size
-    if not 0.0 <= pi_common <= 1.0:
-        raise ValueError(f"pi_common = {pi_common}: must lie in [0, 1]")
     for i, p in enumerate(pis):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"pi_unique[{i}] = {p}: must lie in [0, 1]")
     total = pi_common + pis.sum()
     if total > 1.0 + 1e-12:
         raise ValueError(f"pi_common + sum(pi_unique) = {total:.6g}: must be <= 1")
-    if scale <= 0:
-        raise ValueError(f"scale = {scale}: the variance of non-zero coefficients must be > 0")
+    scale = real("scale", scale, low=0.0, low_open=True, what="variance of non-zero coefficients")
+    corr = real("corr", corr)
     lo = -1.0 / (k - 1) if k > 1 else -1.0
     if not lo - 1e-12 <= corr <= 1.0:
         raise ValueError(f"corr = {corr}: must lie in [{lo:.6g}, 1] for K = {k}")

@@ -1,6 +1,6 @@
 r"""Problem definitions: the transfer scenario (data ensemble) and the Trans-Lasso hyperparameters.
 
-Data model (spec ``translasso_replica.md`` section 1.1; dataset index 0 is the target):
+Data model (``docs/translasso_theory.md``, data model; dataset index 0 is the target):
 :math:`y^{(k)}=A^{(k)}r^{(k)}+e^{(k)}`, :math:`A^{(k)}\in\mathbb R^{M_k\times N}` with i.i.d.
 :math:`\mathcal N(0,1/N)` entries, :math:`e^{(k)}\sim\mathcal N(0,\sigma_k^2I)`,
 :math:`\alpha_k=M_k/N` fixed as :math:`N\to\infty`, and :math:`\mathbf r_i` i.i.d. from the prior.
@@ -13,23 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from replica.checks import as_generator, instance, integer, real, real_array
 from replica.prior import GaussianMixturePrior
 
 __all__ = ["TransferScenario", "TransLassoHyper", "ScenarioSample"]
 
 
-def _check_nonneg(name: str, value: float, allow_inf: bool = True) -> float:
-    v = float(value)
-    if math.isnan(v) or (not allow_inf and math.isinf(v)):
-        raise ValueError(f"{name} = {value}: must be a finite number")
-    if v < 0:
-        raise ValueError(f"{name} = {value}: penalties must be >= 0")
-    return v
-
-
 @dataclass(frozen=True)
 class TransLassoHyper:
-    r"""Hyperparameters of the Generalized Trans-Lasso (spec section 2).
+    r"""Hyperparameters of the Generalized Trans-Lasso (``docs/translasso_theory.md``, estimator).
 
     Parameters
     ----------
@@ -52,17 +44,17 @@ class TransLassoHyper:
     dlam: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lam1", _check_nonneg("lam1", self.lam1))
-        object.__setattr__(self, "lam2", _check_nonneg("lam2", self.lam2))
-        object.__setattr__(self, "dlam", _check_nonneg("dlam", self.dlam))
-        k = float(self.kappa)
-        if not math.isfinite(k):
-            raise ValueError(f"kappa = {self.kappa}: must be a finite real number")
-        object.__setattr__(self, "kappa", k)
+        for name in ("lam1", "lam2", "dlam"):
+            v = real(name, getattr(self, name), low=0.0, allow_inf=True, what="penalty")
+            object.__setattr__(self, name, v)
+        object.__setattr__(self, "kappa", real("kappa", self.kappa, what="offset weight"))
 
     def replace(self, **changes) -> TransLassoHyper:
         """Copy with some fields changed."""
         d = self.to_dict()
+        unknown = sorted(set(changes) - set(d))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown hyperparameter; use lam1, lam2, kappa, dlam")
         d.update(changes)
         return TransLassoHyper(**d)
 
@@ -105,7 +97,7 @@ class ScenarioSample:
 
 @dataclass(frozen=True, eq=False)
 class TransferScenario:
-    r"""K datasets sharing N features in the proportional limit (spec section 1).
+    r"""K datasets sharing N features in the proportional limit (``docs/translasso_theory.md``).
 
     Parameters
     ----------
@@ -123,18 +115,17 @@ class TransferScenario:
     alpha_total: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        alphas = tuple(float(a) for a in np.atleast_1d(np.asarray(self.alphas, dtype=float)))
-        sigmas = tuple(float(s) for s in np.atleast_1d(np.asarray(self.sigmas, dtype=float)))
-        if not isinstance(self.prior, GaussianMixturePrior):
-            raise ValueError(
-                f"prior: expected a GaussianMixturePrior, got {type(self.prior).__name__}"
-            )
+        alphas = tuple(float(a) for a in real_array("alphas", self.alphas, ndim=1, scalar=True))
+        sigmas = tuple(float(v) for v in real_array("sigmas", self.sigmas, ndim=1, scalar=True))
+        instance("prior", self.prior, GaussianMixturePrior)
+        if not alphas:
+            raise ValueError("alphas: need at least one dataset (index 0 is the target)")
         for k, a in enumerate(alphas):
             if not (math.isfinite(a) and a > 0):
                 raise ValueError(f"alphas[{k}] = {a}: sample ratios must be positive and finite")
-        for k, s in enumerate(sigmas):
-            if not (math.isfinite(s) and s >= 0):
-                raise ValueError(f"sigmas[{k}] = {s}: noise levels must be >= 0 and finite")
+        for k, v in enumerate(sigmas):
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"sigmas[{k}] = {v}: noise levels must be >= 0 and finite")
         if len(sigmas) != len(alphas):
             raise ValueError(
                 f"sigmas: got {len(sigmas)} noise levels for {len(alphas)} datasets (alphas)"
@@ -156,6 +147,9 @@ class TransferScenario:
     def replace(self, **changes) -> TransferScenario:
         """Copy with some fields changed."""
         d = {"alphas": self.alphas, "sigmas": self.sigmas, "prior": self.prior}
+        unknown = sorted(set(changes) - set(d))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown scenario field; use alphas, sigmas, prior")
         d.update(changes)
         return TransferScenario(**d)
 
@@ -169,12 +163,21 @@ class TransferScenario:
     @classmethod
     def from_dict(cls, d: dict) -> TransferScenario:
         """Inverse of :meth:`to_dict`."""
+        instance("scenario", d, dict)
+        for key in ("alphas", "sigmas", "prior"):
+            if key not in d:
+                raise ValueError(f"{key}: missing from the scenario dict")
         p = d["prior"]
+        instance("prior", p, dict)
+        for key in ("weights", "means", "covs"):
+            if key not in p:
+                raise ValueError(f"prior.{key}: missing from the scenario dict")
         prior = GaussianMixturePrior(p["weights"], p["means"], p["covs"])
         return cls(alphas=d["alphas"], sigmas=d["sigmas"], prior=prior)
 
     def n_samples(self, n_features: int) -> tuple[int, ...]:
         r"""Rows :math:`M_k=\mathrm{round}(\alpha_k N)` of each dataset at size N."""
+        n_features = integer("n_features", n_features, low=1)
         return tuple(max(1, int(round(a * n_features))) for a in self.alphas)
 
     def sample(
@@ -192,10 +195,8 @@ class TransferScenario:
         rng : numpy Generator or int seed
             Source of randomness (``numpy.random.default_rng(rng)``).
         """
-        n = int(n_features)
-        if n < 1:
-            raise ValueError(f"n_features = {n_features}: must be a positive integer")
-        rng = np.random.default_rng(rng)
+        n = integer("n_features", n_features, low=1)
+        rng = as_generator(rng)
         truth = self.prior.sample(n, rng)
         designs, responses = [], []
         for k, m in enumerate(self.n_samples(n)):

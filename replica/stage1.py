@@ -1,7 +1,7 @@
 r"""Stage 1 (pooled pretraining Lasso): replica-symmetric equations of state.
 
 Order parameters :math:`\Theta_1=(Q_1, m_1^{(k)}, \chi_1)` and conjugates
-(Okajima & Obuchi 2024; spec ``translasso_replica.md`` section 3.2, derived and checked there):
+(Okajima & Obuchi 2024, arXiv:2409.17704; ``docs/translasso_theory.md``, stage-1 equations):
 
 .. math::
 
@@ -22,39 +22,76 @@ with :math:`\mathbf u_c=\Sigma_c\hat{\mathbf m}_1`,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 
 import numpy as np
 from numba import njit
 
-from replica.errors import IllPosedError, NonFiniteIterateError, report_nonconvergence
-from replica.fixed_point import anderson_step, residual
+from replica.checks import instance, real
+from replica.errors import NotIdentifiableError
 from replica.moments import st_moments
+from replica.quadrature import default_kernel_args
 from replica.scenario import TransferScenario
+from replica.solver import initial_state, run_fixed_point, solver_options
 
-__all__ = ["PretrainingResult", "solve_pretraining"]
+__all__ = [
+    "PretrainingResult",
+    "solve_pretraining",
+    "stage1_model",
+    "unused_stage1_part",
+    "unused_stage2_part",
+    "stage1_conjugates",
+    "stage1_class_fields",
+]
 
-# status codes returned by the kernels
-_CONVERGED, _MAX_ITER, _NONFINITE = 0, 1, 2
+
+def stage1_model(scenario: TransferScenario, lam1: float) -> tuple:
+    """Kernel model of stage 1: ``(1, (w, mu, cov, data, lam1), unused stage-2 part)``.
+
+    ``w, mu, cov`` are the prior's weights (C,), means (C, K) and covariances (C, K, K);
+    ``data`` stacks the rows ``alphas, sigmas**2, rho`` (shape (3, K)). Both stages share one
+    compiled loop (:func:`replica.kernels.iterate`), so their models have the same layout.
+    """
+    p = scenario.prior
+    data = np.empty((3, scenario.n_datasets))
+    data[0] = scenario.alphas
+    data[1] = np.asarray(scenario.sigmas, dtype=np.float64) ** 2
+    data[2] = p.second_moments
+    return (1, (p.weights, p.means, p.covs, data, float(lam1)), unused_stage2_part())
 
 
-@njit(cache=True)
-def stage1_conjugates(alphas, sig2, rho, q1, m1, chi1):
-    """Conjugates (Qh1, mh1[K], chih1) of spec section 3.2."""
-    k_data = alphas.shape[0]
-    denom = 1.0 + chi1
+def unused_stage2_part() -> tuple:
+    """Placeholder of the stage-2 part of a stage-1 model (same types, never read)."""
+    return (_EMPTY_2D, _EMPTY_1D, default_kernel_args())
+
+
+def unused_stage1_part(prior) -> tuple:
+    """Placeholder of the stage-1 part of a stage-2 model (same types, never read)."""
+    return (prior.weights, prior.means, prior.covs, _EMPTY_2D, 0.0)
+
+
+_EMPTY_1D = np.empty(0)
+_EMPTY_2D = np.empty((0, 0))
+
+
+@njit(cache=True, error_model="numpy")
+def stage1_conjugates(data, state):
+    """Conjugates ``(Qh1, mh1[K], chih1)`` of the state ``(Q1, m1[K], chi1)``."""
+    k_data = data.shape[1]
+    q1 = state[0]
+    denom = 1.0 + state[1 + k_data]
     qh = 0.0
     chih = 0.0
     mh = np.empty(k_data)
     for k in range(k_data):
-        qh += alphas[k]
-        mh[k] = alphas[k] / denom
-        chih += alphas[k] * (rho[k] - 2.0 * m1[k] + q1 + sig2[k])
+        alpha = data[0, k]
+        qh += alpha
+        mh[k] = alpha / denom
+        chih += alpha * (data[2, k] - 2.0 * state[1 + k] + q1 + data[1, k])
     return qh / denom, mh, chih / (denom * denom)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stage1_class_fields(w, mu, cov, mh, chih):
     """Per class c: eta_c, s_c^2 and u_c = Sigma_c mh (law of the stage-1 field h_1 | c)."""
     n_cls, k_data = mu.shape
@@ -76,16 +113,19 @@ def stage1_class_fields(w, mu, cov, mh, chih):
     return eta, s2, u
 
 
-@njit(cache=True)
-def stage1_map(w, mu, cov, alphas, sig2, rho, lam1, state):
-    """One undamped application of the stage-1 fixed-point map; state = (Q1, m1[0..K-1], chi1)."""
-    k_data = alphas.shape[0]
-    q1 = state[0]
-    m1 = state[1 : 1 + k_data]
-    chi1 = state[1 + k_data]
-    qh, mh, chih = stage1_conjugates(alphas, sig2, rho, q1, m1, chi1)
+@njit(cache=True, error_model="numpy", inline="always")
+def stage1_map(model, state):
+    """One undamped application of the stage-1 fixed-point map; state = (Q1, m1[K], chi1).
+
+    Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
+    """
+    w, mu, cov, data, lam1 = model[1]
+    k_data = data.shape[1]
+    qh, mh, chih = stage1_conjugates(data, state)
     eta, s2, u = stage1_class_fields(w, mu, cov, mh, chih)
-    out = np.zeros_like(state)
+    out = np.empty(k_data + 2)
+    for k in range(k_data + 2):
+        out[k] = 0.0
     for c in range(w.shape[0]):
         p, m1c, m2c = st_moments(eta[c], s2[c], lam1)
         out[0] += w[c] * m2c
@@ -93,41 +133,9 @@ def stage1_map(w, mu, cov, alphas, sig2, rho, lam1, state):
             out[1 + k] += w[c] * (mu[c, k] * m1c + u[c, k] * p)
         out[1 + k_data] += w[c] * p
     out[0] /= qh * qh
-    for k in range(k_data):
+    for k in range(k_data + 1):
         out[1 + k] /= qh
-    out[1 + k_data] /= qh
     return out
-
-
-@njit(cache=True)
-def stage1_iterate(w, mu, cov, alphas, sig2, rho, lam1, init, damping, tol, max_iter, memory):
-    """Damped (Anderson-accelerated) iteration of :func:`stage1_map`.
-
-    Returns (state, iterations, residual, status).
-    """
-    x = init.copy()
-    n = x.shape[0]
-    positive = np.zeros(n, dtype=np.bool_)
-    positive[0] = True
-    positive[n - 1] = True
-    hist_dx = np.zeros((memory, n))
-    hist_dg = np.zeros((memory, n))
-    last_x = np.zeros(n)
-    last_g = np.zeros(n)
-    count = -1
-    res = math.inf
-    prev = math.inf
-    for it in range(1, max_iter + 1):
-        fx = stage1_map(w, mu, cov, alphas, sig2, rho, lam1, x)
-        res, finite = residual(x, fx)
-        if not finite:
-            return x, it, math.inf, _NONFINITE
-        if res <= tol:
-            return fx, it, res, _CONVERGED
-        x, count = anderson_step(x, fx, res, prev, hist_dx, hist_dg, last_x, last_g, count,
-                                 1.0 - damping, positive)
-        prev = res
-    return x, max_iter, res, _MAX_ITER
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ class PretrainingResult:
         Conjugates :math:`\hat Q_1, \hat m_1^{(k)}, \hat\chi_1`.
     eps1
         Prediction error on a new target sample (noise included),
-        :math:`\sigma_0^2+\rho_0-2m_1^{(0)}+Q_1` (spec section 3.4).
+        :math:`\sigma_0^2+\rho_0-2m_1^{(0)}+Q_1` (``docs/translasso_theory.md``, observables).
     eps1_pooled
         :math:`\sum_k\alpha_k(\sigma_k^2+\rho_k-2m_1^{(k)}+Q_1)/\alpha_{\rm tot}`.
     mse1
@@ -192,13 +200,6 @@ class PretrainingResult:
         return out
 
 
-def _prior_arrays(scenario: TransferScenario):
-    p = scenario.prior
-    alphas = np.asarray(scenario.alphas, dtype=np.float64)
-    sig2 = np.asarray(scenario.sigmas, dtype=np.float64) ** 2
-    return p.weights, p.means, p.covs, alphas, sig2, p.second_moments
-
-
 def solve_pretraining(
     scenario: TransferScenario,
     lam1: float,
@@ -228,10 +229,10 @@ def solve_pretraining(
         Anderson step is :math:`1-\eta`). The default 0 (full Anderson steps) was the fastest
         and converged on 150 random scenarios; if the iteration fails (no convergence or a
         non-finite iterate) it is retried once with plain iteration and damping
-        :math:`\max(0.9,\eta)` before reporting.
+        :math:`\max(0.9,\eta)` before reporting (:class:`~replica.solver.SolverOptions`).
     init : PretrainingResult or array_like, optional
         Warm start (a previous result or the state vector ``(Q1, m1..., chi1)``); default
-        :math:`(Q_1,m_1,\chi_1)=(1,0,1)` (spec section 4).
+        :math:`(Q_1,m_1,\chi_1)=(1,0,1)` (``docs/translasso_theory.md``, numerical scheme).
     strict : bool
         Raise :class:`~replica.errors.ConvergenceError` instead of warning.
     anderson : int
@@ -242,63 +243,41 @@ def solve_pretraining(
     -------
     PretrainingResult
     """
-    lam1 = float(lam1)
-    if math.isnan(lam1) or lam1 < 0:
-        raise ValueError(f"lam1 = {lam1}: penalties must be >= 0")
-    _check_solver_args(tol, max_iter, damping)
+    instance("scenario", scenario, TransferScenario)
+    lam1 = real("lam1", lam1, low=0.0, allow_inf=True, what="penalty")
+    options = solver_options(tol, max_iter, damping, anderson, strict)
     if lam1 == 0.0 and scenario.alpha_total <= 1.0:
-        raise IllPosedError(
+        raise NotIdentifiableError(
             f"lam1 = 0 with alpha_total = {scenario.alpha_total:.4g} <= 1: the pooled "
             "least-squares problem has no unique solution; use lam1 > 0"
         )
-    w, mu, cov, alphas, sig2, rho = _prior_arrays(scenario)
     k_data = scenario.n_datasets
-    if init is None:
-        x0 = np.zeros(k_data + 2)
-        x0[0] = 1.0
-        x0[-1] = 1.0
-    elif isinstance(init, PretrainingResult):
-        x0 = init.state
-    else:
-        x0 = np.asarray(init, dtype=np.float64).copy()
-        if x0.shape != (k_data + 2,):
-            raise ValueError(
-                f"init: expected {k_data + 2} values (Q1, m1..., chi1), got {x0.shape}"
-            )
-    if int(anderson) < 0:
-        raise ValueError(f"anderson = {anderson}: memory must be >= 0")
-    state, it, res, status = stage1_iterate(
-        w, mu, cov, alphas, sig2, rho, lam1, x0, damping, tol, max_iter, int(anderson)
+    default = np.zeros(k_data + 2)
+    default[0] = default[-1] = 1.0
+    x0 = initial_state(init, PretrainingResult, default, "(Q1, m1..., chi1)")
+    from replica.kernels import iterate  # the loop of both stages (imports this module)
+
+    model = stage1_model(scenario, lam1)
+    fp = run_fixed_point(
+        iterate, model, x0, options,
+        lambda: f"stage-1 saddle point (lam1 = {lam1}, alphas = {scenario.alphas})",
     )
-    total_it = it
-    if status != _CONVERGED:
-        heavier = max(0.9, damping)
-        state, it, res, status = stage1_iterate(
-            w, mu, cov, alphas, sig2, rho, lam1, x0, heavier, tol, max_iter, 0
-        )
-        total_it += it
-    if status == _NONFINITE:
-        raise NonFiniteIterateError(
-            f"stage-1 saddle point: an iterate became NaN/inf (lam1 = {lam1}, "
-            f"alphas = {scenario.alphas}); try a larger damping or another init"
-        )
-    converged = status == _CONVERGED
-    if not converged:
-        report_nonconvergence("stage-1 saddle point", total_it, res, tol, strict)
-    return _pretraining_result(scenario, lam1, state, converged, total_it, res)
+    return _pretraining_result(model, fp)
 
 
-def _pretraining_result(scenario, lam1, state, converged, iterations, residual):
-    w, mu, cov, alphas, sig2, rho = _prior_arrays(scenario)
-    k_data = scenario.n_datasets
+def _pretraining_result(model, fp) -> PretrainingResult:
+    data = model[1][3]
+    alphas, sig2, rho = data
+    state = fp.state
+    k_data = data.shape[1]
     q1 = float(state[0])
     m1 = np.asarray(state[1 : 1 + k_data], dtype=float)
     chi1 = float(state[1 + k_data])
-    qh, mh, chih = stage1_conjugates(alphas, sig2, rho, q1, m1, chi1)
+    qh, mh, chih = stage1_conjugates(data, state)
     per_data = sig2 + rho - 2.0 * m1 + q1
     eps1_pooled = float(np.dot(alphas, per_data) / alphas.sum())
     return PretrainingResult(
-        lam1=lam1,
+        lam1=model[1][4],
         Q1=q1,
         m1=tuple(float(v) for v in m1),
         chi1=chi1,
@@ -310,16 +289,7 @@ def _pretraining_result(scenario, lam1, state, converged, iterations, residual):
         mse1=float(per_data[0] - sig2[0]),
         density1=float(qh * chi1),
         train_error1=tuple(float(v) for v in per_data / (1.0 + chi1) ** 2),
-        converged=bool(converged),
-        iterations=int(iterations),
-        residual=float(residual),
+        converged=fp.converged,
+        iterations=fp.iterations,
+        residual=fp.residual,
     )
-
-
-def _check_solver_args(tol, max_iter, damping):
-    if not (tol > 0):
-        raise ValueError(f"tol = {tol}: must be > 0")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter = {max_iter}: must be >= 1")
-    if not (0.0 <= damping < 1.0):
-        raise ValueError(f"damping = {damping}: must lie in [0, 1)")

@@ -21,17 +21,17 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from replica.checks import real_array
 from replica.errors import (
-    ConvergenceError,
     ConvergenceWarning,
-    IllPosedError,
     NonFiniteIterateError,
+    NotIdentifiableError,
 )
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.stage1 import solve_pretraining
 from replica.stage2 import solve_finetuning
 
-__all__ = ["sweep", "apply_parameters"]
+__all__ = ["sweep", "apply_parameters", "snake_order"]
 
 _HYPER = ("lam1", "lam2", "kappa", "dlam")
 _SCEN = re.compile(r"^(alpha|sigma)_(\d+)$")
@@ -64,14 +64,14 @@ def apply_parameters(
     return scenario, hyper
 
 
-def _snake(shape: tuple[int, ...]):
+def snake_order(shape: tuple[int, ...]):
     """Indices of a grid in boustrophedon order (each step changes one index by one)."""
     if len(shape) == 1:
         yield from ((i,) for i in range(shape[0]))
         return
     forward = True
     for i in range(shape[0]):
-        inner = list(_snake(shape[1:]))
+        inner = list(snake_order(shape[1:]))
         if not forward:
             inner.reverse()
         for rest in inner:
@@ -113,60 +113,34 @@ def sweep(
         order parameters and observables of :meth:`TransLassoResult.to_dict`, plus ``status``
         (``"ok"``, ``"unconverged"``, or the error message of a failed point).
     """
+    if not isinstance(vary, Mapping):
+        raise ValueError(f"vary: expected a mapping name -> values, got {type(vary).__name__}")
     if not vary:
         raise ValueError("vary: give at least one parameter to vary")
     names = list(vary)
     grids = []
     for name in names:
-        vals = np.atleast_1d(np.asarray(vary[name], dtype=float))
-        if vals.ndim != 1 or vals.size == 0:
+        vals = real_array(f"vary[{name!r}]", vary[name], ndim=1, scalar=True)
+        if vals.size == 0:
             raise ValueError(f"vary[{name!r}]: expected a non-empty 1-D sequence of numbers")
         grids.append(vals)
     # validate names early
     apply_parameters(scenario, hyper, {n: g[0] for n, g in zip(names, grids, strict=True)})
     shape = tuple(g.size for g in grids)
     n_total = int(np.prod(shape))
+    solver_kw = {"tol": tol, "max_iter": max_iter, "damping": damping}
     rows: dict[tuple, dict] = {}
     stage1_cache: dict = {}
     prev = None
     n_bad = 0
     bar = tqdm(total=n_total, delay=1.0, disable=(progress is False), desc="replica sweep")
     try:
-        for idx in _snake(shape):
+        for idx in snake_order(shape):
             point = {n: float(g[i]) for n, g, i in zip(names, grids, idx, strict=True)}
             sc, hy = apply_parameters(scenario, hyper, point)
-            row = dict(point)
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", ConvergenceWarning)
-                    key = (hy.lam1, sc.alphas, sc.sigmas)
-                    s1 = stage1_cache.get(key)
-                    if s1 is None:
-                        s1 = solve_pretraining(
-                            sc, hy.lam1, tol=tol, max_iter=max_iter, damping=damping,
-                            init=prev.stage1 if prev is not None else None, strict=strict,
-                        )
-                        stage1_cache[key] = s1
-                    res = solve_finetuning(
-                        sc, hy, s1, tol=tol, max_iter=max_iter, damping=damping, init=prev,
-                        strict=strict, quadrature=quadrature,
-                    )
-                for wmsg in caught:
-                    if not issubclass(wmsg.category, ConvergenceWarning):
-                        warnings.warn_explicit(
-                            wmsg.message, wmsg.category, wmsg.filename, wmsg.lineno
-                        )
-                row.update(res.to_dict())
-                row["status"] = "ok" if res.converged else "unconverged"
-                prev = res if res.converged else prev
-            except ConvergenceError:
-                raise
-            except (IllPosedError, NonFiniteIterateError) as err:
-                if strict:
-                    raise
-                row.update(hy.to_dict())
-                row["converged"] = False
-                row["status"] = f"{type(err).__name__}: {err}"
+            row, res = _solve_point(sc, hy, stage1_cache, prev, strict, solver_kw, quadrature)
+            row = {**point, **row}
+            prev = res if res is not None and res.converged else prev
             if row["status"] != "ok":
                 n_bad += 1
             rows[idx] = row
@@ -187,3 +161,33 @@ def sweep(
             if col not in df:
                 df[col] = val
     return df
+
+
+def _solve_point(sc, hy, stage1_cache, prev, strict, solver_kw, quadrature=None):
+    """Solve one point of a sweep; returns (row, result or None).
+
+    Stage 1 is solved once per (lam1, alphas, sigmas) and warm-started from the previous
+    point; convergence warnings become the row's ``status`` (re-emitting any other warning).
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            key = (hy.lam1, sc.alphas, sc.sigmas)
+            s1 = stage1_cache.get(key)
+            if s1 is None:
+                s1 = solve_pretraining(sc, hy.lam1, init=prev.stage1 if prev else None,
+                                       strict=strict, **solver_kw)
+                stage1_cache[key] = s1
+            res = solve_finetuning(sc, hy, s1, init=prev, strict=strict, quadrature=quadrature,
+                                   **solver_kw)
+        for wmsg in caught:
+            if not issubclass(wmsg.category, ConvergenceWarning):
+                warnings.warn_explicit(wmsg.message, wmsg.category, wmsg.filename, wmsg.lineno)
+    except (NotIdentifiableError, NonFiniteIterateError) as err:
+        if strict:
+            raise
+        row = {**hy.to_dict(), "converged": False, "status": f"{type(err).__name__}: {err}"}
+        return row, None
+    row = res.to_dict()
+    row["status"] = "ok" if res.converged else "unconverged"
+    return row, res

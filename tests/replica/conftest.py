@@ -5,16 +5,17 @@ import pytest
 
 import replica as rp
 
-REFERENCE_JSON = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "translasso" / "theory_reference.json"
-)
+# RS predictions of an independent numpy implementation (provenance: tests/data/README.md)
+REFERENCE_JSON = Path(__file__).resolve().parents[1] / "data/translasso/theory_reference.json"
+
+
+def load_reference_cases():
+    return json.loads(REFERENCE_JSON.read_text())["cases"]
 
 
 @pytest.fixture(scope="session")
 def reference_cases():
-    if not REFERENCE_JSON.exists():
-        pytest.skip(f"reference data not found at {REFERENCE_JSON} (needs shared/ beside the repo)")
-    return json.loads(REFERENCE_JSON.read_text())["cases"]
+    return load_reference_cases()
 
 
 def scenario_from_case(case):
@@ -25,7 +26,7 @@ def scenario_from_case(case):
 
 @pytest.fixture
 def prior_p1():
-    """Prior P1 of spec section 3.8."""
+    """Prior P1 of the finite-N checks of ``docs/translasso_theory.md``."""
     import numpy as np
 
     covs = np.zeros((4, 2, 2))

@@ -1,4 +1,4 @@
-"""Analytic sanity limits of the equations of state (spec section 3.5; issue 2, acceptance 2)."""
+"""Analytic limits of the equations of state (``docs/translasso_theory.md``)."""
 
 import math
 

@@ -1,21 +1,19 @@
 """The numpy reference of ``benchmarks/reference_replica.py`` against theory_reference.json.
 
-``theory_reference.json`` was produced by a third, independent implementation of spec section 3
-(200 Gauss-Legendre nodes per piece); the benchmark's reference (60 nodes per piece) must
-reproduce its 13 cases to 1e-6 relative.
+``tests/data/translasso/theory_reference.json`` was produced by a third, independent
+implementation of the equations of state (``docs/translasso_theory.md``; 200 Gauss-Legendre
+nodes per piece); the benchmark's reference (60 nodes per piece) must reproduce its 13 cases
+to 1e-6 relative.
 """
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
-_REPO = Path(__file__).resolve().parents[2]
-_JSON = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "translasso" / "theory_reference.json"
-)
+from .conftest import load_reference_cases
 
+_REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(_REPO / "benchmarks"))
 from reference_replica import reference_solve, soft_threshold_moments  # noqa: E402
 
@@ -23,21 +21,13 @@ QUANTITIES = ("eps1", "eps2", "Q1", "Q2", "R", "m2", "chi1", "chi2", "chi12")
 RTOL = 1e-6
 
 
-def _cases():
-    if not _JSON.is_file():
-        return []
-    return json.loads(_JSON.read_text())["cases"]
+_CASES = load_reference_cases()
 
 
-_CASES = _cases()
-
-
-@pytest.mark.skipif(not _JSON.is_file(), reason=f"reference data not found at {_JSON}")
 def test_reference_file_has_13_cases():
     assert len(_CASES) == 13
 
 
-@pytest.mark.skipif(not _JSON.is_file(), reason=f"reference data not found at {_JSON}")
 @pytest.mark.parametrize("case", _CASES, ids=[c["name"] for c in _CASES])
 def test_reference_reproduces_theory_reference(case):
     prior, hyper, want = case["prior"], case["hyper"], case["theory"]
@@ -59,7 +49,7 @@ def test_reference_reproduces_theory_reference(case):
 
 
 def test_moments_infinite_threshold_and_mean_zero_form():
-    # lam = inf gives exact zeros; mu = 0 matches the simplified forms of spec section 3.1
+    # lam = inf gives exact zeros; mu = 0 matches the simplified closed forms
     P, M1, M2 = soft_threshold_moments(0.3, 0.5, float("inf"))
     assert (float(P), float(M1), float(M2)) == (0.0, 0.0, 0.0)
     from scipy.stats import norm

@@ -11,7 +11,6 @@ import pytest
 import replica
 from replica import stage2 as S2
 from replica.moments import st_moments
-from replica.stage1 import _prior_arrays, stage1_class_fields
 from validation import compare as C
 from validation.experiments import translasso as T
 from validation.experiments import translasso_validate as V
@@ -28,27 +27,23 @@ def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, dampin
     iterated with plain damping from the true fixed point.
     """
     s1 = replica.solve_pretraining(scenario, hyper.lam1, tol=1e-12)
-    edges, gx, gw = S2.QuadratureRule().arrays()
-    w, mu, cov, alphas, sig2, rho = _prior_arrays(scenario)
-    eta, s2, u = stage1_class_fields(w, mu, cov, np.asarray(s1.mh1), s1.chih1)
-    args = (w, mu[:, 0].copy(), cov[:, 0, 0].copy(), eta, s2, u[:, 0].copy(), s1.Qh1,
-            hyper.lam1, alphas[0], rho[0], sig2[0], hyper.kappa, s1.Q1, s1.m1[0], s1.chi1,
-            hyper.lam2, hyper.dlam, edges, gx, gw)
+    model = S2.stage2_model(scenario, hyper, s1)
+    cls, par = model[2][0], model[2][1]  # the stage-2 part: per-class rows, scalars
+    w, mu0, cov00, eta, s2, u0 = (cls[i] for i in range(6))
 
     def flip_term(state):
-        qh2, mh2, _, chih2, chih12, _ = S2.stage2_conjugates(
-            alphas[0], rho[0], sig2[0], hyper.kappa, s1.Q1, s1.m1[0], s1.chi1, state)
+        qh2, mh2, _, chih2, chih12, _ = S2.stage2_conjugates(par, state)
         tot = 0.0
         for c in range(w.size):
             if w[c] == 0:
                 continue
             s = math.sqrt(s2[c])
-            kc = mh2 * u[c, 0] + chih12
-            tv = max(mh2 * mh2 * cov[c, 0, 0] + chih2 - kc * kc / s2[c], 1e-14)
+            kc = mh2 * u0[c] + chih12
+            tv = max(mh2 * mh2 * cov00[c] + chih2 - kc * kc / s2[c], 1e-14)
             for sgn in (-1.0, 1.0):
                 hk = sgn * hyper.lam1
                 dens = math.exp(-0.5 * ((hk - eta[c]) / s) ** 2) / (s * math.sqrt(2 * math.pi))
-                mub = mh2 * mu[c, 0] + kc / s2[c] * (hk - eta[c])
+                mub = mh2 * mu0[c] + kc / s2[c] * (hk - eta[c])
                 a_out = st_moments(mub, tv, hyper.lam2)[1]
                 a_in = st_moments(mub, tv, hyper.lam2 + hyper.dlam)[1]
                 tot += w[c] * sgn * dens * (a_out - a_in)
@@ -56,7 +51,7 @@ def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, dampin
 
     x = replica.solve_trans_lasso(scenario, hyper, tol=1e-12).state
     for _ in range(max_iter):
-        fx = S2.stage2_map(*args, x)
+        fx = S2.stage2_map(model, x)
         if ablation == "no-jump":
             fx[4] -= flip_term(x)
         elif ablation == "chi12=0":
@@ -71,7 +66,8 @@ def _ablated_theory(scenario, hyper, ablation, tol=1e-11, max_iter=20000, dampin
         raise AssertionError("ablated theory did not converge")
     q2, m2, r, _, chi12 = (float(v) for v in x)
     k = hyper.kappa
-    mse2 = rho[0] + k * k * s1.Q1 + q2 - 2 * k * s1.m1[0] - 2 * m2 + 2 * k * r
+    rho0 = scenario.prior.second_moments[0]
+    mse2 = rho0 + k * k * s1.Q1 + q2 - 2 * k * s1.m1[0] - 2 * m2 + 2 * k * r
     return {"Q2": q2, "m2": m2, "R": r, "mse2": float(mse2), "chi12": chi12}
 
 

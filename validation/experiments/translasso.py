@@ -321,7 +321,7 @@ def landscape_row(scenario: dict, lam1: float, kappa: float, dlam_grid: list,
             rows.append({"dlam": float(d), "eps2": r.eps2, "mse2": r.mse2,
                          "lam2": r.hyper.lam2, "converged": bool(r.result.converged),
                          "n_convergence_warnings": n_warn})
-        except (replica.NonFiniteIterateError, replica.IllPosedError):
+        except (replica.NonFiniteIterateError, replica.NotIdentifiableError):
             rows.append({"dlam": float(d), "eps2": math.nan, "mse2": math.nan,
                          "lam2": math.nan, "converged": False, "n_convergence_warnings": 0})
     return rows
