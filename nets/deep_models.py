@@ -97,12 +97,35 @@ def _vgg(cfg_key: str, num_classes: int, width: int, stem: str, batch_norm: bool
     for i, mod in enumerate(features):
         if isinstance(mod, nn.MaxPool2d):  # ceil mode: any input side >= 1 survives 5 pools
             features[i] = nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)
-    model = tv_vgg.VGG(features, num_classes=num_classes, init_weights=True)
-    model.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-    model.classifier = nn.Linear(8 * width, num_classes)
-    nn.init.normal_(model.classifier.weight, 0, 0.01)
-    nn.init.zeros_(model.classifier.bias)
-    return model
+    return CifarVGG(features, 8 * width, num_classes)
+
+
+class CifarVGG(nn.Module):
+    """torchvision VGG features + global average pool + one linear layer (CIFAR head).
+
+    Same ``features.<k>`` names and initialisation as ``torchvision.models.VGG`` (without
+    allocating its 7x7x512x4096 ImageNet classifier).
+    """
+
+    def __init__(self, features: nn.Sequential, channels: int, num_classes: int):
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.classifier = nn.Linear(channels, num_classes)
+        for m in self.modules():  # torchvision VGG's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
 def _vit(arch: str, num_classes: int, width: int | None, image_size: int, patch_size: int | None,

@@ -40,10 +40,11 @@ EXPERIMENTS = {
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
+    "deep-transfer": ("validation.experiments.deep_transfer", "DeepTransferConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -383,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--parts", type=lambda t: tuple(v for v in t.split(",") if v),
                        default=None, help="parts of an experiment to run, e.g. mnist,imdb")
         r.add_argument("--seeds", type=int, default=None, help="number of seeds (override)")
+        r.add_argument("--device", default=None, help="torch device, e.g. cuda (deep-transfer)")
         r.set_defaults(func=func)
     return p
 
