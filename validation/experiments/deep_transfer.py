@@ -24,9 +24,10 @@ that checkpoint instead of a Task-1 model.
 
 Every (part, pair, ratio, seed) is one task of :func:`validation.runner.run_grid` (on-disk
 cache, joblib or a Dask cluster of GPU workers); upstream and downstream runs are
-checkpointed under ``checkpoint_dir`` (default ``<cache_dir>/checkpoints`` or
-``<out>/checkpoints``), so an interrupted sweep resumes mid-run and the noise sweep reuses the
-ratio-part upstream model of the same seed.
+checkpointed under ``checkpoint_dir`` (default ``<cache_dir>/checkpoints``, or
+``<out>/checkpoints`` removed after a successful run when there is no cache), so an
+interrupted sweep resumes mid-run and the noise sweep reuses the ratio-part upstream model of
+the same seed.
 
 Outputs (:func:`run`): ``table1.csv`` (Table 1-shaped: per pair and ratio, mean and s.e. over
 seeds of transfer and scratch accuracy, the paired gain in points and relative to scratch),
@@ -155,10 +156,11 @@ class DeepTransferConfig:
     @classmethod
     def quick(cls) -> DeepTransferConfig:
         """Bundled digits, ResNet-101 -> 34 and DeiT at reduced width, few epochs (CPU)."""
-        return cls(dataset="cifar10", n_per_class=30, width=8, up_epochs=12, down_epochs=25,
-                   batch_size=30, lr=0.05, augment=False, noise_levels=(1.0, 20.0, 100.0),
-                   vit_arch="deit_tiny", vit_width=32, vit_patch_size=2, vit_epochs=12, vit_lr=2e-3, seeds=3,
-                   n_jobs=2, preset="quick")
+        return cls(dataset="cifar10", n_per_class=10, width=8, up_epochs=15, down_epochs=30,
+                   batch_size=10, lr=0.05, augment=False,
+                   noise_levels=(1.0, 20.0, 60.0, 120.0), vit_arch="deit_tiny", vit_width=32,
+                   vit_patch_size=2, vit_epochs=15, vit_lr=1e-3, seeds=5, n_jobs=2,
+                   preset="quick")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -195,7 +197,8 @@ def _train_cfg(st: dict, vit: bool, epochs: int, seed: int, flip: bool):
                        lr=st["vit_lr"] if vit else st["lr"],
                        weight_decay=0.05 if vit else st["weight_decay"],
                        optimizer="adamw" if vit else "sgd", augment=st["augment"], flip=flip,
-                       seed=seed, device=st["device"], progress=False)
+                       seed=seed, device=st["device"], progress=False,
+                       checkpoint_every=max(1, epochs // 10))
 
 
 def _upstream(st, part, arch, task1, ratio, seeds, ckdir, image_size):
@@ -254,7 +257,7 @@ def transfer_task(part: str, upstream: str, downstream: str, ratio: int, sigmas:
     from nets.cifar import add_gaussian_noise, class_split
 
     st = setting
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     data = _data(st["data_dir"], st["dataset"])
     dataset = data.name
     st = {**st, "dataset": dataset}
@@ -274,7 +277,8 @@ def transfer_task(part: str, upstream: str, downstream: str, ratio: int, sigmas:
         res = _downstream(st, part, downstream, t2, up_model, seeds, ckdir, tag, size, 12)
         rows.append({"sigma_p2": float(sigma), "N1": pair.task1.n_train,
                      "N2": pair.task2.n_train, "acc_upstream": acc_up, **res,
-                     "seconds": time.perf_counter() - t0})
+                     "seconds": time.perf_counter() - t0,
+                     "cpu_seconds": time.process_time() - c0})
     return rows
 
 
@@ -415,6 +419,7 @@ def run(cfg: DeepTransferConfig | None = None, out_dir=None) -> dict[str, pd.Dat
     """
     cfg = DeepTransferConfig() if cfg is None else cfg
     out = make_output_dir(out_dir, EXPERIMENT_NAME)
+    scratch_ckpt = cfg.checkpoint_dir is None and cfg.cache_dir is None
     if cfg.checkpoint_dir is None:
         base = Path(cfg.cache_dir) if cfg.cache_dir is not None else out
         cfg = dataclasses.replace(cfg, checkpoint_dir=str(base / "checkpoints"))
@@ -451,8 +456,14 @@ def run(cfg: DeepTransferConfig | None = None, out_dir=None) -> dict[str, pd.Dat
                                         f"{tuple(cfg.vit_blocks)} transferred, {data_name}")
     save_results(out, tables, cfg, figures=figures,
                  extra={"experiment": EXPERIMENT_NAME, "seconds": seconds,
+                        "task_cpu_seconds": float(runs.groupby(
+                            ["part", "pair", "ratio", "seed"])["cpu_seconds"].max().sum()),
                         "n_computed": runs.attrs.get("n_computed"),
                         "n_cached": runs.attrs.get("n_cached")})
+    if scratch_ckpt:  # no cache: the checkpoints of a finished run are of no further use
+        import shutil
+
+        shutil.rmtree(cfg.checkpoint_dir, ignore_errors=True)
     _print_summary(tables, seconds, out)
     return tables
 
