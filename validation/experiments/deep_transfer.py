@@ -241,7 +241,7 @@ def _downstream(st, part, arch, task2, upstream, seeds, ckdir, tag, image_size, 
         cfg = _train_cfg(st, vit, st["vit_epochs"] if vit else st["down_epochs"],
                          int(seeds[4]), st["dataset"] != "digits")
         res = train_classifier(model, task2.x_train, task2.y_train, cfg,
-                               checkpoint=ckdir / f"down-{method}-{tag}.pt")
+                               checkpoint=ckdir / f"down-{method}-{tag[method]}.pt")
         out[f"acc_{method}"] = evaluate(model, task2.x_test, task2.y_test, device=st["device"])
         out[f"loss_{method}"] = res.residual
         out[f"converged_{method}"] = res.converged
@@ -273,7 +273,12 @@ def transfer_task(part: str, upstream: str, downstream: str, ratio: int, sigmas:
     rows = []
     for sigma in sigmas:
         t2 = add_gaussian_noise(pair.task2, float(sigma), seed=int(seeds[5]) + 1).standardized()
-        tag = _key(st, part, upstream, downstream, ratio, float(sigma), [int(s) for s in seeds])
+        words = [int(s) for s in seeds]
+        kind = "vit" if part == "vit" else "cnn"
+        # the Task-2 sample, noise and fresh init do not depend on the ratio: one scratch run
+        # per (downstream, sigma, seed) serves every ratio
+        tag = {"scratch": _key(st, kind, downstream, float(sigma), words),
+               "transfer": _key(st, kind, upstream, downstream, ratio, float(sigma), words)}
         res = _downstream(st, part, downstream, t2, up_model, seeds, ckdir, tag, size, 12)
         rows.append({"sigma_p2": float(sigma), "N1": pair.task1.n_train,
                      "N2": pair.task2.n_train, "acc_upstream": acc_up, **res,
@@ -378,6 +383,7 @@ def _plot_lines(tab: pd.DataFrame, x: str, xlabel: str, title: str):
     axes[0].set_ylabel("downstream test accuracy (%)")
     axes[1].set_ylabel("gain over scratch (points)")
     for ax in axes:
+        ax.set_xticks(sorted(tab[x].unique()))
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
