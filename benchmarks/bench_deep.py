@@ -2,12 +2,12 @@
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/bench_deep.py [--quick] [--arch resnet34] [--width 16] [--size 32]
+    PYTHONPATH=. python benchmarks/bench_deep.py [--quick] [--arch resnet34] [--width 16]
 
 (``PYTHONPATH=.`` only when the package is not installed from this checkout.)
 
-Both loops train the same model (``nets.deep_models.build_model``: torchvision blocks, CIFAR stem) on the
-same random 3 x size x size images, in the same run:
+Both loops train the same model (``nets.deep_models.build_model``: torchvision blocks, CIFAR
+stem) on the same random 3 x size x size images, in the same run:
 
 * ``ours``: :func:`nets.deep_train.train_classifier` (per-epoch seeded permutation, finite
   loss check, cosine schedule; bfloat16 autocast and channels-last on CUDA);

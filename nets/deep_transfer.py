@@ -10,8 +10,9 @@ share by (matched) name and shape:
   output units (dim 0: conv filters, linear rows, norm channels) is copied.  All tensors of a
   module (``weight``, ``bias``, BatchNorm running statistics) share one draw, and a
   BatchNorm layer that directly follows a convolution/linear layer with the same number of
-  channels shares that layer's draw (LayerNorms of pre-norm transformers draw on their own), so that an inherited filter keeps its BatchNorm scale and
-  statistics.  Each module draws independently.
+  channels shares that layer's draw, so that an inherited filter keeps its BatchNorm scale
+  and statistics (LayerNorms of pre-norm transformers draw on their own).  Each module draws
+  independently.
 * ``mode="entry"``: each entry is copied independently with probability ``alpha``
   (Bernoulli mask; tensors of one module with the same shape share the mask).
 

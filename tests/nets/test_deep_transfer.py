@@ -81,7 +81,8 @@ def test_same_depth_filter_transfer_copies_exactly_the_chosen_filters():
         assert sum(rows_up) == math.floor(alpha * t.shape[0]), name
     # a BatchNorm inherits exactly the channels of the convolution before it
     conv = after["layer2.1.conv1.weight"]
-    kept = [r for r in range(conv.shape[0]) if torch.equal(conv[r], ups["layer2.1.conv1.weight"][r])]
+    up_conv = ups["layer2.1.conv1.weight"]
+    kept = [r for r in range(conv.shape[0]) if torch.equal(conv[r], up_conv[r])]
     for bn in ("weight", "bias", "running_mean", "running_var"):
         t = after[f"layer2.1.bn1.{bn}"]
         assert [r for r in range(t.shape[0]) if t[r] == ups[f"layer2.1.bn1.{bn}"][r]] == kept
