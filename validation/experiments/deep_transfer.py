@@ -210,15 +210,15 @@ def _upstream(st, part, arch, task1, ratio, seeds, ckdir, image_size):
     width = st["vit_width"] if vit else st["width"]
     if vit and st["vit_upstream_weights"]:
         sd = load_state_dict_file(st["vit_upstream_weights"])
-        return sd, float("nan")
+        return sd, float("nan"), float("nan")
     model = build_model(arch, task1.n_classes, width=width, image_size=image_size,
                         seed=int(seeds[0]), patch_size=st["vit_patch_size"])
     cfg = _train_cfg(st, vit, st["vit_epochs"] if vit else st["up_epochs"], int(seeds[1]),
                      st["dataset"] != "digits")
     kind = "vit" if vit else "cnn"  # the noise sweep reuses the ratio part's upstream model
     path = ckdir / f"up-{arch}-{_key(st, kind, ratio, [int(s) for s in seeds])}.pt"
-    train_classifier(model, task1.x_train, task1.y_train, cfg, checkpoint=path)
-    return model, evaluate(model, task1.x_test, task1.y_test, device=st["device"])
+    res = train_classifier(model, task1.x_train, task1.y_train, cfg, checkpoint=path)
+    return model, evaluate(model, task1.x_test, task1.y_test, device=st["device"]), res.residual
 
 
 def _downstream(st, part, arch, task2, upstream, seeds, ckdir, tag, image_size, vit_layers):
@@ -268,8 +268,8 @@ def transfer_task(part: str, upstream: str, downstream: str, ratio: int, sigmas:
     ckdir = Path(st["checkpoint_dir"])
     ckdir.mkdir(parents=True, exist_ok=True)
     size = data.x_train.shape[-1]
-    up_model, acc_up = _upstream(st, part, upstream, pair.task1.standardized(), ratio, seeds,
-                                 ckdir, size)
+    up_model, acc_up, loss_up = _upstream(st, part, upstream, pair.task1.standardized(),
+                                          ratio, seeds, ckdir, size)
     rows = []
     for sigma in sigmas:
         t2 = add_gaussian_noise(pair.task2, float(sigma), seed=int(seeds[5]) + 1).standardized()
@@ -281,13 +281,14 @@ def transfer_task(part: str, upstream: str, downstream: str, ratio: int, sigmas:
                "transfer": _key(st, kind, upstream, downstream, ratio, float(sigma), words)}
         res = _downstream(st, part, downstream, t2, up_model, seeds, ckdir, tag, size, 12)
         rows.append({"sigma_p2": float(sigma), "N1": pair.task1.n_train,
-                     "N2": pair.task2.n_train, "acc_upstream": acc_up, **res,
+                     "N2": pair.task2.n_train, "acc_upstream": acc_up,
+                     "loss_upstream": loss_up, **res,
                      "seconds": time.perf_counter() - t0,
                      "cpu_seconds": time.process_time() - c0})
     return rows
 
 
-transfer_task.cache_version = 1
+transfer_task.cache_version = 2
 
 
 # --------------------------------------------------------------------------------------------
