@@ -179,7 +179,7 @@ def _save(path: Path, state: dict) -> None:
 def _resume(path, model, opt, sched, cfg, n) -> tuple[int, list, list]:
     if path is None or not Path(path).is_file():
         return 0, [], []
-    st = torch.load(path, map_location="cpu", weights_only=False)
+    st = torch.load(path, map_location="cpu", weights_only=True)
     if st.get("config") != cfg.numerics() or st.get("n_train") != n:
         raise ValueError(f"checkpoint = {str(path)!r}: written by a run with another training "
                          "configuration or data size; remove it or use another path")
