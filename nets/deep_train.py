@@ -171,7 +171,7 @@ def _setup(model, cfg: TrainConfig, steps_total: int, device: torch.device):
 
 
 def _save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # concurrent writers: own file
     torch.save(state, tmp)
     os.replace(tmp, path)
 
