@@ -272,18 +272,9 @@ def transfer_parameters(
     masks_by_group: dict = {}
     done, skipped, masks, untransferred = [], [], {}, set()
     for name, dst in targets.items():
-        reason = None
         src_name = _source_name(name, mapping, align, up_sizes, down_sizes)
         src = up.get(src_name)
-        if name.endswith("num_batches_tracked"):
-            reason = "counter"
-        elif (include and not name.startswith(tuple(include))) or (
-                exclude and name.startswith(tuple(exclude))):
-            reason = "excluded"
-        elif src is None:
-            reason = f"absent upstream ({src_name})"
-        elif tuple(src.shape) != tuple(dst.shape):
-            reason = f"shape {tuple(src.shape)} upstream vs {tuple(dst.shape)}"
+        reason = _skip_reason(name, dst, src, src_name, include, exclude)
         module = name.rsplit(".", 1)[0] if "." in name else ""
         group = groups.get(module, module)
         if reason is None and group != module and group in untransferred:
@@ -304,6 +295,20 @@ def transfer_parameters(
             f"transfer {type(upstream).__name__} -> {type(downstream).__name__}: the models share "
             "no tensor (same name and shape) among the eligible ones; check include/mapping")
     return TransferReport(tuple(done), tuple(skipped), masks, float(alpha), mode)
+
+
+def _skip_reason(name, dst, src, src_name, include, exclude) -> str | None:
+    """Why ``name`` is not transferred, or ``None``."""
+    if name.endswith("num_batches_tracked"):
+        return "counter"
+    if (include and not name.startswith(tuple(include))) or (
+            exclude and name.startswith(tuple(exclude))):
+        return "excluded"
+    if src is None:
+        return f"absent upstream ({src_name})"
+    if tuple(src.shape) != tuple(dst.shape):
+        return f"shape {tuple(src.shape)} upstream vs {tuple(dst.shape)}"
+    return None
 
 
 def _mask(dst, group, alpha, mode, gen, cache) -> torch.Tensor:
