@@ -43,6 +43,7 @@ EXPERIMENTS = {
     "reconstruction-perception": ("validation.experiments.reconstruction_perception",
                                   "ReconstructionPerceptionConfig"),
     "cnn-phase": ("validation.experiments.cnn_phase", "CNNPhaseConfig"),
+    "deep-transfer": ("validation.experiments.deep_transfer", "DeepTransferConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
