@@ -26,18 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from nets.errors import ConvergenceError, ConvergenceWarning
 from nets.train import NonFiniteLossError
 
 __all__ = ["ConvergenceError", "ConvergenceWarning", "DeepTrainResult", "TrainConfig",
            "evaluate", "resolve_device", "train_classifier"]
-
-
-class ConvergenceWarning(UserWarning):
-    """The training loss did not decrease over the run."""
-
-
-class ConvergenceError(RuntimeError):
-    """Raised instead of :class:`ConvergenceWarning` with ``strict=True``."""
 
 
 def resolve_device(device: str | None) -> torch.device:

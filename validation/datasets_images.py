@@ -12,7 +12,6 @@ and integer labels.  Nothing is downloaded.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +25,6 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
 
     d = load_digits()
     return d.images[:, None].astype(float), d.target.astype(int)
-
-
-def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        return pickle.load(fh, encoding="bytes")
 
 
 def _cifar_root(path: Path, names: list[str]) -> Path:
@@ -51,19 +45,13 @@ def load_cifar_python(path, which: int = 10, split: str = "train"
     if split not in ("train", "test"):
         raise ValueError(f"split = {split!r}: choose 'train' or 'test'")
     path = Path(path)
-    if which == 10:
-        names = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train"
-                 else ["test_batch"])
-        key = b"labels"
-    else:
-        names, key = [split], b"fine_labels"
+    names = ["data_batch_1", "test_batch"] if which == 10 else ["train", "test"]
     root = _cifar_root(path, names)
-    xs, ys = [], []
-    for n in names:
-        d = _unpickle(root / n)
-        xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(d[key], dtype=int))
-    return np.concatenate(xs), np.concatenate(ys)
+    from nets.cifar import load_cifar  # the one reader of the python batches
+
+    data = load_cifar(root, f"cifar{which}")
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    return np.rint(x * 255.0).astype(np.uint8), y.astype(int)
 
 
 def _read_image(path: Path, size: int | None) -> np.ndarray:
