@@ -40,10 +40,13 @@ EXPERIMENTS = {
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
+    "reconstruction-transfer": ("validation.experiments.reconstruction_transfer",
+                                "ReconstructionTransferConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
-_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts")
+_OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "task",
+                "device")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -383,6 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--parts", type=lambda t: tuple(v for v in t.split(",") if v),
                        default=None, help="parts of an experiment to run, e.g. mnist,imdb")
         r.add_argument("--seeds", type=int, default=None, help="number of seeds (override)")
+        r.add_argument("--task", choices=("digits", "d2d", "miso"), default=None,
+                       help="task of reconstruction-transfer (default d2d)")
+        r.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                       help="torch device of reconstruction-transfer (default cpu)")
         r.set_defaults(func=func)
     return p
 

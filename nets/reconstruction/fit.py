@@ -31,9 +31,14 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     """``None``/``"auto"``: cuda when available, else cpu; ``"cuda"`` without a GPU raises."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device = {device!r}: not a torch device name") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device = {device!r}: CUDA is not available on this machine")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device = {device!r}: only {torch.cuda.device_count()} GPU(s)")
     return dev
 
 
@@ -260,7 +265,7 @@ def _finish(net, best_state, best_epoch, ep, tr, va, steps, config) -> TrainResu
         early.load_state_dict(best_state)
     early = early.cpu()
     va_arr = np.asarray(va)
-    cut = max(1, int(math.ceil(0.9 * len(va_arr)))) if len(va_arr) > 1 else 1
+    cut = max(1, len(va_arr) - max(1, len(va_arr) // 10))
     before = float(np.min(va_arr[:cut]))
     best = float(np.min(va_arr))
     residual = (before - best) / max(abs(best), 1e-12)
