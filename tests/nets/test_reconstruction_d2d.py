@@ -120,3 +120,15 @@ def test_fp_sum_rate_monotone_and_beats_baselines():
     # FP from a random start also climbs monotonically
     _, h2 = d2d.fp_power(g[:50], init=d2d.random_power(g[:50], seed=1), return_history=True)
     assert (np.diff(h2, axis=0) >= -1e-6 * h2[1:]).all()
+
+
+@pytest.mark.slow
+def test_gp_cvxpy_oracle_on_a_subset_of_the_released_layouts():
+    # every 40th of the 2000 layouts (50 layouts, ~1 s each with cvxpy's DGP)
+    g, gp_stored = d2d.load_test_set()
+    idx = np.arange(0, 2000, 40)
+    rates = np.array([d2d.min_rate(g[s], d2d.gp_power_cvxpy(g[s])) for s in idx])
+    stored = d2d.min_rate(g[idx], gp_stored[idx])
+    assert rates == pytest.approx(stored, rel=1e-3)
+    assert rates.mean() == pytest.approx(d2d.min_rate(g[idx], d2d.gp_power(g[idx])).mean(),
+                                         rel=1e-4)

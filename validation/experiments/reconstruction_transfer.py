@@ -37,6 +37,7 @@ __all__ = ["EXPERIMENT_NAME", "TASKS", "Schedule", "SCHEDULES", "ReconstructionT
 EXPERIMENT_NAME = "reconstruction-transfer"
 TASKS = ("digits", "d2d", "miso")
 PRESETS = ("full", "cpu", "quick")
+COLORS = {"regular": "tab:green", "conventional": "tab:blue", "reconstruction": "tab:orange"}
 METRIC = {  # target metric, unit, higher is better
     "digits": ("accuracy", "%", True),
     "d2d": ("min-rate", "Mbps", True),
@@ -367,7 +368,7 @@ def _plot_curves(curves: pd.DataFrame, cfg: ReconstructionTransferConfig):
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for m, grp in main.groupby("method"):
         mean = grp.groupby("epoch")["val_criterion"].mean()
-        ax.plot(mean.index, mean.values, label=m)
+        ax.plot(mean.index, mean.values, label=m, color=COLORS[m])
     ax.set_xlabel("target epoch")
     ax.set_ylabel("validation criterion (lower is better)")
     ax.set_title(f"{cfg.task}: target training curves (mean over {cfg.seeds} seeds)")
@@ -388,10 +389,11 @@ def _plot_sweep(summary: pd.DataFrame, cfg: ReconstructionTransferConfig, by: st
         for k, ls in (("early", "-"), ("final", "--")):
             if len(grp) == 1 and by == "alpha":
                 ax.axhline(grp[f"target_metric_{k}"].iloc[0], ls=ls, lw=0.8,
-                           label=f"{m} ({k})")
+                           color=COLORS[m], label=f"{m} ({k})")
                 continue
             ax.errorbar(grp[by], grp[f"target_metric_{k}"], grp[f"target_metric_{k}_se"],
-                        ls=ls, marker="o", ms=3, capsize=2, label=f"{m} ({k})")
+                        ls=ls, marker="o", ms=3, capsize=2, color=COLORS[m],
+                        label=f"{m} ({k})")
     ax.set_xscale("log")
     ax.set_xlabel("reconstruction weight alpha" if by == "alpha" else "target training samples")
     ax.set_ylabel(f"target {name} ({unit})")
