@@ -222,3 +222,17 @@ def test_transfer_data_rejects_mismatched_feature_shapes():
     x = np.zeros((5, 4), np.float32)
     with pytest.raises(ValueError, match="target_train"):
         TransferData((x, x, x), (x, x, x), (np.zeros((5, 3)), x), (x, x))
+
+
+def test_checkpoint_holds_early_and_final_states(tmp_path):
+    data, _ = _tiny_digits()
+    task = D.digits_task(64)
+    path = tmp_path / "ckpt" / "target.pt"
+    res = train(build_net(task, "target", seed=0), task.target_loss, data.target_train,
+                data.target_val, TrainConfig(epochs=20, batch_size=8, lr=3e-2, warn=False,
+                                             checkpoint=str(path)))
+    saved = torch.load(path)
+    assert saved["best_epoch"] == res.best_epoch
+    for key, net in (("early", res.early), ("final", res.final)):
+        for name, t in net.state_dict().items():
+            assert torch.equal(saved[key][name], t)
