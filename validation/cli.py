@@ -44,11 +44,13 @@ EXPERIMENTS = {
                                   "ReconstructionPerceptionConfig"),
     "cnn-phase": ("validation.experiments.cnn_phase", "CNNPhaseConfig"),
     "deep-transfer": ("validation.experiments.deep_transfer", "DeepTransferConfig"),
+    "reconstruction-transfer": ("validation.experiments.reconstruction_transfer",
+                                "ReconstructionTransferConfig"),
 }
 # `validate NAME` is an alias of `reproduce NAME-validate`
 VALIDATIONS = {"translasso": "translasso-validate"}
 _OVERRIDABLE = ("n_jobs", "scheduler", "cache_dir", "data_dir", "seeds", "parts", "device",
-                "setting", "grid_file")
+                "setting", "grid_file", "task")
 
 
 # ---- error handling (shared by every subcommand) ------------------------------------------
@@ -761,6 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="number of seeds (override)")
         r.add_argument("--device", default=None, help="torch device, e.g. cuda (default cpu)")
         _add_cnn_phase_args(r)
+        r.add_argument("--task", choices=("digits", "d2d", "miso"), default=None,
+                       help="task of reconstruction-transfer (default d2d)")
         r.set_defaults(func=func)
     for sp in (d, c, s, *[sub.choices[n] for n in ("reproduce", "validate")]):
         sp.add_argument("--yes-long-run", action="store_true",
