@@ -47,20 +47,30 @@ _CONVERGED, _MAX_ITER, _NONFINITE = 0, 1, 2
 
 @njit(cache=True, fastmath=True)
 def _stieltjes(ev, zfrac, invn, gam):
-    """(g, s2) = (1/N) sum 1/(lam + gam)^(1, 2), zeros counted by zfrac (SIMD: fastmath only
-    reorders the sums)."""
+    """(g, s2, s3, s4) = (1/N) sum 1/(lam + gam)^(1..4), zeros counted by zfrac (SIMD:
+    fastmath only reorders the sums)."""
     g = 0.0
     s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
     for j in range(ev.shape[0]):
         t = 1.0 / (ev[j] + gam)
+        t2 = t * t
         g += t
-        s2 += t * t
+        s2 += t2
+        s3 += t2 * t
+        s4 += t2 * t2
     g *= invn
     s2 *= invn
+    s3 *= invn
+    s4 *= invn
     if zfrac > 0.0:
-        g += zfrac / gam
-        s2 += zfrac / (gam * gam)
-    return g, s2
+        t = 1.0 / gam
+        g += zfrac * t
+        s2 += zfrac * t * t
+        s3 += zfrac * t * t * t
+        s4 += zfrac * t * t * t * t
+    return g, s2, s3, s4
 
 
 @njit(cache=True)
@@ -86,15 +96,66 @@ def _small_chi(ev, invn, chi):
 
 
 @njit(cache=True)
-def spectral_r(kind, ev, zfrac, mp, chi, gam0):
-    r""":math:`(R(-\chi), R'(-\chi), \gamma)` of one spectrum.
+def _h_step(g, s2, s3, dh):
+    r"""Second-order step :math:`\delta` with :math:`h(\gamma+\delta)-h(\gamma)=dh` for
+    :math:`h=1/g` (:math:`h'=s_2/g^2`, :math:`h''=2(s_2^2-gs_3)/g^3\le0`): the Newton step
+    plus its quadratic correction (error :math:`O(\delta^3)`)."""
+    hp = s2 / (g * g)
+    hpp = 2.0 * (s2 * s2 - g * s3) / (g * g * g)
+    d = dh / hp
+    return d - 0.5 * hpp * d * d / hp
 
-    ``kind`` 1: exact Marchenko-Pastur with ratio ``mp``; 0: the positive eigenvalues ``ev``
-    (sorted ascending) plus a fraction ``zfrac`` of zeros. ``gam0`` (> lower bound) is a warm
-    start for :math:`\gamma`; pass -1 for none. Safeguarded Newton on
-    :math:`1/g(\gamma)=1/\chi` (nearly linear in :math:`\gamma`), bracketed by
-    :math:`-\lambda_{\min}<\gamma\le1/\chi-\lambda_{\min}`.
-    """
+
+@njit(cache=True)
+def _invert_stieltjes(ev, zfrac, chi, warm):
+    r"""Solve :math:`g(\gamma)=\chi` for a spectrum with at least two distinct values.
+
+    ``warm`` = (chi0, gamma0, s2, s3) of a previous solve (chi0 <= 0: none), updated in place.
+    The start is the second-order predictor in :math:`h=1/g` (nearly linear in
+    :math:`\gamma`); each evaluation of the moments :math:`g,s_2,s_3,s_4` gives a step
+    :math:`\delta`; once :math:`|\delta|` is below :math:`10^{-5}` of the distance
+    :math:`\gamma+\lambda_{\min}` to the pole, the step and the Taylor update
+    :math:`s_2\mapsto s_2-2s_3\delta+3s_4\delta^2` are exact to ~1e-15 relative and no
+    further evaluation is needed. Safeguarded by the bracket
+    :math:`-\lambda_{\min}<\gamma\le1/\chi-\lambda_{\min}` (bisection if a step leaves it).
+    Returns (gamma, s2)."""
+    n_pos = ev.shape[0]
+    invn = (1.0 - zfrac) / n_pos
+    lam_min = 0.0 if zfrac > 0.0 else ev[0]
+    lo = -lam_min
+    hi = 1.0 / chi - lam_min
+    target = 1.0 / chi
+    gam = 0.5 * (lo + hi)
+    if warm[0] > 0.0:
+        g0 = warm[0]
+        pred = warm[1] + _h_step(g0, warm[2], warm[3], target - 1.0 / g0)
+        if lo < pred < hi:
+            gam = pred
+    for _ in range(200):
+        g, s2, s3, s4 = _stieltjes(ev, zfrac, invn, gam)
+        f = 1.0 / g - target  # increasing in gam
+        if f > 0.0:
+            hi = gam
+        elif f < 0.0:
+            lo = gam
+        d = _h_step(g, s2, s3, -f)
+        if abs(d) <= 1e-5 * (gam + lam_min) or hi - lo <= 1e-15 * (abs(gam) + lam_min):
+            s2 += d * (3.0 * s4 * d - 2.0 * s3)
+            s3 -= 3.0 * s4 * d
+            gam += d
+            break
+        new = gam + d
+        gam = new if lo < new < hi else 0.5 * (lo + hi)
+    warm[0] = chi
+    warm[1] = gam
+    warm[2] = s2
+    warm[3] = s3
+    return gam, s2
+
+
+@njit(cache=True)
+def _spectral_warm(kind, ev, zfrac, mp, chi, warm):
+    """(R(-chi), R'(-chi), gamma) with the warm state of :func:`_invert_stieltjes`."""
     if kind == 1:
         r = mp / (1.0 + chi)
         gam = 1.0 / chi - r if chi > 0.0 else math.inf
@@ -104,39 +165,42 @@ def spectral_r(kind, ev, zfrac, mp, chi, gam0):
     if chi * ev[n_pos - 1] < 1e-5:
         return _small_chi(ev, invn, chi)
     lam_min = 0.0 if zfrac > 0.0 else ev[0]
-    lo = -lam_min
     hi = 1.0 / chi - lam_min
-    if hi <= lo or ev[n_pos - 1] - lam_min <= 1e-14 * ev[n_pos - 1]:
+    if hi <= -lam_min or ev[n_pos - 1] - lam_min <= 1e-14 * ev[n_pos - 1]:
         # one-point spectrum (g = 1/(lam + gam)): closed form
         gam = hi
-        g, s2 = _stieltjes(ev, zfrac, invn, gam)
+        s2 = _stieltjes(ev, zfrac, invn, gam)[1]
         return 1.0 / chi - gam, 1.0 / (chi * chi) - 1.0 / s2, gam
-    gam = gam0 if lo < gam0 < hi else 0.5 * (lo + hi)
-    target = 1.0 / chi
-    g, s2 = _stieltjes(ev, zfrac, invn, gam)
-    for _ in range(200):
-        f = 1.0 / g - target  # increasing in gam
-        if abs(f) <= 4e-16 * target:
-            break
-        if f > 0.0:
-            hi = gam
-        else:
-            lo = gam
-        step = f * g * g / s2
-        new = gam - step
-        if not (lo < new < hi):
-            new = 0.5 * (lo + hi)
-        done = abs(new - gam) <= 1e-13 * (1e-3 + abs(gam))
-        gam = new
-        g, s2 = _stieltjes(ev, zfrac, invn, gam)
-        if done:
-            break
+    gam, s2 = _invert_stieltjes(ev, zfrac, chi, warm)
     return 1.0 / chi - gam, 1.0 / (chi * chi) - 1.0 / s2, gam
 
 
 @njit(cache=True)
-def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, gams):
-    """(Qh1, mh[K], chih1); gams (warm starts) updated in place."""
+def spectral_r(kind, ev, zfrac, mp, chi, gam0):
+    r""":math:`(R(-\chi), R'(-\chi), \gamma)` of one spectrum.
+
+    ``kind`` 1: exact Marchenko-Pastur with ratio ``mp``; 0: the positive eigenvalues ``ev``
+    (sorted ascending) plus a fraction ``zfrac`` of zeros. ``gam0`` (> lower bound) is a warm
+    start for :math:`\gamma`; pass -1 for none. :math:`\gamma` solves
+    :math:`1/g(\gamma)=1/\chi` by a safeguarded second-order Newton iteration
+    (:func:`_invert_stieltjes`), bracketed by
+    :math:`-\lambda_{\min}<\gamma\le1/\chi-\lambda_{\min}`.
+    """
+    warm = np.zeros(4)
+    if kind == 0 and chi > 0.0 and gam0 + (0.0 if zfrac > 0.0 else ev[0]) > 0.0:
+        n_pos = ev.shape[0]
+        g, s2, s3, _ = _stieltjes(ev, zfrac, (1.0 - zfrac) / n_pos, gam0)
+        warm[0] = g
+        warm[1] = gam0
+        warm[2] = s2
+        warm[3] = s3
+    return _spectral_warm(kind, ev, zfrac, mp, chi, warm)
+
+
+@njit(cache=True)
+def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, warm):
+    """(Qh1, mh[K], chih1); ``warm[k]`` (the inversion state of spectrum k, see
+    :func:`_invert_stieltjes`) updated in place."""
     k_data = kinds.shape[0]
     q1 = state[0]
     chi = state[1 + k_data]
@@ -144,8 +208,7 @@ def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, gams):
     chih = 0.0
     mh = np.empty(k_data)
     for k in range(k_data):
-        r, rp, gam = spectral_r(kinds[k], evs[k], zfracs[k], mps[k], chi, gams[k])
-        gams[k] = gam
+        r, rp, _ = _spectral_warm(kinds[k], evs[k], zfracs[k], mps[k], chi, warm[k])
         mh[k] = r
         qh += r
         chih += rp * (rho[k] - 2.0 * state[1 + k] + q1) + sig2[k] * (r - chi * rp)
@@ -228,14 +291,14 @@ def _iterate(prior, spectra, noise, lam1, init, ctrl):
     damping, tol, max_iter, mem = ctrl[0], ctrl[1], int(ctrl[2]), int(ctrl[3])
     x = init.copy()
     n = x.shape[0]
-    gams = -np.ones(kinds.shape[0])
+    warm = np.zeros((kinds.shape[0], 4))
     hx = np.zeros((mem + 1, n))
     hg = np.zeros((mem + 1, n))
     count = 0
     res = math.inf
     prev = math.inf
     for it in range(1, max_iter + 1):
-        qh, mh, chih = _conjugates(kinds, evs, zfracs, mps, sig2, rho, x, gams)
+        qh, mh, chih = _conjugates(kinds, evs, zfracs, mps, sig2, rho, x, warm)
         fx = _scalar_map(w, mu, cov, qh, mh, chih, lam1)
         res = 0.0
         for i in range(n):
@@ -407,8 +470,9 @@ def solve_rotinv_pretraining(
         import warnings
 
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    gams = -np.ones(k_data)
-    qh, mh, chih = _conjugates(kinds, evs, zf, mps, sig2, rho, state, gams)
+    gams = np.array([spectral_r(kinds[k], evs[k], zf[k], mps[k], state[-1], -1.0)[2]
+                     for k in range(k_data)])
+    qh, mh, chih = _conjugates(kinds, evs, zf, mps, sig2, rho, state, np.zeros((k_data, 4)))
     q1 = float(state[0])
     m1 = np.asarray(state[1 : 1 + k_data])
     per = rho - 2.0 * m1 + q1
