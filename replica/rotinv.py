@@ -30,6 +30,7 @@ those of :func:`replica.solve_pretraining`. K = 1 is the single-stage Lasso.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -199,7 +200,7 @@ def spectral_r(kind, ev, zfrac, mp, chi, gam0):
 
 @njit(cache=True)
 def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, warm):
-    """(Qh1, mh[K], chih1); ``warm[k]`` (the inversion state of spectrum k, see
+    """(Qh1, mh[K], chih1, gamma[K]); ``warm[k]`` (the inversion state of spectrum k, see
     :func:`_invert_stieltjes`) updated in place."""
     k_data = kinds.shape[0]
     q1 = state[0]
@@ -207,12 +208,13 @@ def _conjugates(kinds, evs, zfracs, mps, sig2, rho, state, warm):
     qh = 0.0
     chih = 0.0
     mh = np.empty(k_data)
+    gams = np.empty(k_data)
     for k in range(k_data):
-        r, rp, _ = _spectral_warm(kinds[k], evs[k], zfracs[k], mps[k], chi, warm[k])
+        r, rp, gams[k] = _spectral_warm(kinds[k], evs[k], zfracs[k], mps[k], chi, warm[k])
         mh[k] = r
         qh += r
         chih += rp * (rho[k] - 2.0 * state[1 + k] + q1) + sig2[k] * (r - chi * rp)
-    return qh, mh, chih
+    return qh, mh, chih, gams
 
 
 @njit(cache=True)
@@ -284,7 +286,7 @@ def _anderson(x, g, hx, hg, count, beta):
 def _iterate(prior, spectra, noise, lam1, init, ctrl):
     """Anderson-accelerated iteration (memory ctrl[3]; 0 = plain damped); prior = (w, mu, cov),
     spectra = (kinds, evs, zfracs, mps), noise = (sig2, rho), ctrl = (damping, tol, max_iter,
-    memory). Returns (state, iterations, residual, status)."""
+    memory). Returns (state, iterations, residual, status, warm starts)."""
     w, mu, cov = prior
     kinds, evs, zfracs, mps = spectra
     sig2, rho = noise
@@ -298,15 +300,15 @@ def _iterate(prior, spectra, noise, lam1, init, ctrl):
     res = math.inf
     prev = math.inf
     for it in range(1, max_iter + 1):
-        qh, mh, chih = _conjugates(kinds, evs, zfracs, mps, sig2, rho, x, warm)
+        qh, mh, chih, _ = _conjugates(kinds, evs, zfracs, mps, sig2, rho, x, warm)
         fx = _scalar_map(w, mu, cov, qh, mh, chih, lam1)
         res = 0.0
         for i in range(n):
             if not math.isfinite(fx[i]):
-                return x, it, math.inf, _NONFINITE
+                return x, it, math.inf, _NONFINITE, warm
             res = max(res, abs(fx[i] - x[i]))
         if res <= tol:
-            return fx, it, res, _CONVERGED
+            return fx, it, res, _CONVERGED, warm
         g = fx - x
         if res > 2.0 * prev:
             count = 0  # restart the history
@@ -322,7 +324,7 @@ def _iterate(prior, spectra, noise, lam1, init, ctrl):
         x = _anderson(x, g, hx, hg, count, 1.0 - damping) if mem > 0 else x + (1 - damping) * g
         if x[n - 1] <= 0.0:
             x[n - 1] = 1e-12
-    return x, max_iter, res, _MAX_ITER
+    return x, max_iter, res, _MAX_ITER, warm
 
 
 @dataclass(frozen=True)
@@ -378,8 +380,21 @@ class RotInvPretrainingResult:
         return out
 
 
-def _design_arrays(design: SpectralDesign):
-    """Kernel inputs: kinds, a tuple of eigenvalue arrays, zero fractions, MP ratios."""
+_KERNEL_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _design_arrays(design: SpectralDesign | Spectrum):
+    """Kernel inputs: kinds, a tuple of eigenvalue arrays, zero fractions, MP ratios (cached
+    per design object: designs are immutable)."""
+    hit = _KERNEL_INPUTS.get(design)
+    if hit is None:
+        hit = _KERNEL_INPUTS[design] = _build_design_arrays(design)
+    return hit
+
+
+def _build_design_arrays(design):
+    if isinstance(design, Spectrum):
+        design = SpectralDesign((design,))
     arrs = [s.kernel_arrays() for s in design.spectra]
     kinds = np.array([a[0] for a in arrs], dtype=np.int64)
     evs = tuple(np.ascontiguousarray(a[1]) for a in arrs)
@@ -419,12 +434,13 @@ def solve_rotinv_pretraining(
     -------
     RotInvPretrainingResult
     """
-    if isinstance(design, Spectrum):
-        design = SpectralDesign((design,))
-    if not isinstance(design, SpectralDesign):
+    if not isinstance(design, (SpectralDesign, Spectrum)):
         raise ValueError(f"design: expected a SpectralDesign or Spectrum, got "
                          f"{type(design).__name__}")
-    design.check_scenario(scenario)
+    if isinstance(design, Spectrum) and scenario.n_datasets != 1:
+        SpectralDesign((design,)).check_scenario(scenario)  # raises the ValueError
+    if isinstance(design, SpectralDesign):
+        design.check_scenario(scenario)
     lam1 = float(lam1)
     if not (lam1 > 0) or math.isinf(lam1):
         raise ValueError(f"lam1 = {lam1}: must be positive and finite")
@@ -453,9 +469,10 @@ def solve_rotinv_pretraining(
     if int(anderson) < 0:
         raise ValueError(f"anderson = {anderson}: memory must be >= 0")
     args = ((p.weights, p.means, p.covs), (kinds, evs, zf, mps), (sig2, rho), lam1, x0)
-    state, it, res, status = _iterate(*args, np.array([damping, tol, max_iter, anderson]))
+    state, it, res, status, warm = _iterate(*args, np.array([damping, tol, max_iter,
+                                                             anderson]))
     if status != _CONVERGED:  # retry once with plain, heavier damping
-        state, it2, res, status = _iterate(*args, np.array([max(0.9, damping), tol, max_iter,
+        state, it2, res, status, warm = _iterate(*args, np.array([max(0.9, damping), tol, max_iter,
                                                             0.0]))
         it += it2
     if status == _NONFINITE:
@@ -470,9 +487,7 @@ def solve_rotinv_pretraining(
         import warnings
 
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    gams = np.array([spectral_r(kinds[k], evs[k], zf[k], mps[k], state[-1], -1.0)[2]
-                     for k in range(k_data)])
-    qh, mh, chih = _conjugates(kinds, evs, zf, mps, sig2, rho, state, np.zeros((k_data, 4)))
+    qh, mh, chih, gams = _conjugates(kinds, evs, zf, mps, sig2, rho, state, warm)
     q1 = float(state[0])
     m1 = np.asarray(state[1 : 1 + k_data])
     per = rho - 2.0 * m1 + q1
