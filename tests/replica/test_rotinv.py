@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 import lasso
 import replica
 from replica.design import SpectralDesign, Spectrum
-from replica.rotinv import _small_chi, solve_rotinv_pretraining, spectral_r
+from replica.rotinv import _small_chi, _spectral_warm, solve_rotinv_pretraining, spectral_r
 
 
 @pytest.mark.parametrize("lam1", [0.05, 0.3, 1.5])
@@ -69,6 +69,48 @@ def test_spectral_r_warm_start_matches_cold():
     cold = spectral_r(kind, ev, z, mp, 0.8, -1.0)
     warm = spectral_r(kind, ev, z, mp, 0.8, cold[2] * 1.3)
     np.testing.assert_allclose(cold, warm, rtol=1e-12)
+
+
+def _oracle_gamma(ev, chi):
+    """gamma with mean(1/(ev + gamma)) = chi by brentq to machine precision (slow oracle)."""
+    lo = -ev.min() + 1e-300 if ev.min() > 0 else 1e-300
+    return brentq(lambda g: np.mean(1 / (ev + g)) - chi, lo + 1e-14 * (1 + abs(lo)),
+                  1 / chi + 1.0, xtol=1e-300, rtol=1e-15, maxiter=500)
+
+
+@pytest.mark.parametrize("zeros", [0, 400])
+def test_warm_inversion_along_an_iteration_matches_brentq(zeros):
+    """The predictor / Taylor-acceptance inversion, fed a jumpy sequence of chi with one warm
+    state (as the outer iteration does), agrees with a cold brentq solve at every step."""
+    ev = np.r_[np.zeros(zeros), Spectrum.power_law(0.6, 1000 - zeros, 1.0).positive]
+    sp = Spectrum(eigenvalues=ev)
+    kind, pos, z, mp = sp.kernel_arrays()
+    warm = np.zeros(4)
+    chis = [1.0, 0.006, 0.38, 0.23, 0.24, 0.0155, 0.0607, 0.06013, 0.0601265, 0.0601265,
+            0.06012655, 3.0, 2.9999]
+    for chi in chis:
+        r, rp, gam = _spectral_warm(kind, pos, z, mp, chi, warm)
+        g_or = _oracle_gamma(ev, chi)
+        s2 = np.mean(1 / (ev + g_or) ** 2)
+        assert gam == pytest.approx(g_or, rel=1e-13, abs=1e-13), chi
+        assert r == pytest.approx(1 / chi - g_or, rel=1e-11), chi
+        assert rp == pytest.approx(1 / chi**2 - 1 / s2, rel=1e-9), chi
+
+
+def test_fixed_point_conjugates_match_oracle_spectral_functionals():
+    """At the returned fixed point, Qh1 = R(-chi1), gamma and chih1 equal the brentq values
+    (the conjugates come from the solver's warm inversion state)."""
+    sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
+    sp = Spectrum.power_law(0.6, 1000, 1.0)
+    res = solve_rotinv_pretraining(sc, sp, 1.0)
+    ev = sp.eigenvalues
+    g_or = _oracle_gamma(ev, res.chi1)
+    r = 1 / res.chi1 - g_or
+    rp = 1 / res.chi1**2 - 1 / np.mean(1 / (ev + g_or) ** 2)
+    assert res.gamma[0] == pytest.approx(g_or, rel=1e-13)
+    assert res.Qh1 == pytest.approx(r, rel=1e-12)
+    chih = rp * res.mse1 + 0.1**2 * (r - res.chi1 * rp)
+    assert res.chih1 == pytest.approx(chih, rel=1e-10)
 
 
 def _simulate_single(sp, alpha, sigma, prior, lam, seeds, tag):
