@@ -403,6 +403,27 @@ def _build_design_arrays(design):
     return kinds, evs, zf, mps
 
 
+# first attempt capped: Anderson that has not converged by then is usually wandering (strongly
+# expansive maps, e.g. steep power-law spectra at large lam1); memory 2 with mixing 0.6
+# converged on every spectrum tried, plain damping 0.9 is the last resort
+_FIRST_STAGE_CAP = 60
+
+
+def _run_stages(args, damping, tol, max_iter, anderson):
+    """Up to three attempts from the same start: (damping, anderson) for at most
+    ``_FIRST_STAGE_CAP`` iterations, then Anderson memory 2 with damping >= 0.4, then plain
+    damping 0.9; iterations are summed. Returns what :func:`_iterate` returns."""
+    stages = ((damping, anderson, min(max_iter, _FIRST_STAGE_CAP)),
+              (max(0.4, damping), 2, max_iter), (max(0.9, damping), 0, max_iter))
+    total = 0
+    for d, mem, cap in stages:
+        state, it, res, status, warm = _iterate(*args, np.array([d, tol, cap, mem]))
+        total += it
+        if status == _CONVERGED:
+            break
+    return state, total, res, status, warm
+
+
 def solve_rotinv_pretraining(
     scenario: TransferScenario,
     design: SpectralDesign | Spectrum,
@@ -427,8 +448,9 @@ def solve_rotinv_pretraining(
         Penalty of :math:`\frac12\sum_k\|y^{(k)}-A^{(k)}x\|^2+\lambda_1\|x\|_1`, ``> 0``.
     tol, max_iter, damping, init, strict, anderson
         As :func:`replica.solve_pretraining`: Anderson-accelerated iteration (memory
-        ``anderson``, mixing ``1 - damping``), retried once with plain damping 0.9 if it
-        fails.
+        ``anderson``, mixing ``1 - damping``) for at most 60 iterations, then, if needed,
+        Anderson memory 2 with damping >= 0.4, then plain damping 0.9 (each up to
+        ``max_iter``; ``iterations`` counts all).
 
     Returns
     -------
@@ -469,12 +491,7 @@ def solve_rotinv_pretraining(
     if int(anderson) < 0:
         raise ValueError(f"anderson = {anderson}: memory must be >= 0")
     args = ((p.weights, p.means, p.covs), (kinds, evs, zf, mps), (sig2, rho), lam1, x0)
-    state, it, res, status, warm = _iterate(*args, np.array([damping, tol, max_iter,
-                                                             anderson]))
-    if status != _CONVERGED:  # retry once with plain, heavier damping
-        state, it2, res, status, warm = _iterate(*args, np.array([max(0.9, damping), tol, max_iter,
-                                                            0.0]))
-        it += it2
+    state, it, res, status, warm = _run_stages(args, damping, tol, int(max_iter), int(anderson))
     if status == _NONFINITE:
         raise NonFiniteIterateError(f"rotationally invariant stage 1: an iterate became NaN/inf "
                                     f"(lam1 = {lam1}); try a larger damping")
