@@ -76,8 +76,8 @@ def _stieltjes(ev, zfrac, invn, gam):
 
 @njit(cache=True)
 def _small_chi(ev, invn, chi):
-    """Free-cumulant series R(z) = k1 + k2 z + k3 z^2 at z = -chi (chi lam_max < 1e-5, where
-    1/chi - gamma would cancel): relative error below ~1e-9."""
+    """Free-cumulant series R(z) = k1 + k2 z + k3 z^2 at z = -chi, used for chi lam_max < 1e-7
+    (where gamma ~ 1/chi is too large to invert for): relative error below ~1e-13."""
     m1 = 0.0
     m2 = 0.0
     m3 = 0.0
@@ -155,6 +155,34 @@ def _invert_stieltjes(ev, zfrac, chi, warm):
 
 
 @njit(cache=True)
+def _r_without_cancellation(ev, zfrac, invn, gam, chi):
+    r""":math:`(R, R')` at :math:`\gamma` for small :math:`\chi\lambda_{\max}`, where
+    :math:`1/\chi-\gamma` and :math:`1/\chi^2-1/s_2` cancel. With :math:`t_i=1/(\lambda_i+
+    \gamma)`, :math:`u=\frac1N\sum\lambda_it_i=1-\gamma g` and :math:`t_i-g=t_i(u-\lambda_i
+    g)`: :math:`R=u/g` and :math:`R'=(s_2-g^2)/(g^2s_2)` with
+    :math:`s_2-g^2=\frac1N\sum t_i^2(u-\lambda_ig)^2` (two passes, no cancellation); the
+    residual :math:`g-\chi` of the inversion is corrected to first order."""
+    g = 0.0
+    s2 = 0.0
+    u = 0.0
+    for j in range(ev.shape[0]):
+        t = 1.0 / (ev[j] + gam)
+        g += t
+        s2 += t * t
+        u += ev[j] * t
+    g = g * invn + zfrac / gam
+    s2 = s2 * invn + zfrac / (gam * gam)
+    u *= invn
+    var = 0.0
+    for j in range(ev.shape[0]):
+        t = (u - ev[j] * g) / (ev[j] + gam)
+        var += t * t
+    var = var * invn + zfrac * (u / gam) ** 2
+    rp = var / (g * g * s2)
+    return u / g - rp * (chi - g), rp
+
+
+@njit(cache=True)
 def _spectral_warm(kind, ev, zfrac, mp, chi, warm):
     """(R(-chi), R'(-chi), gamma) with the warm state of :func:`_invert_stieltjes`."""
     if kind == 1:
@@ -163,7 +191,7 @@ def _spectral_warm(kind, ev, zfrac, mp, chi, warm):
         return r, mp / ((1.0 + chi) * (1.0 + chi)), gam
     n_pos = ev.shape[0]
     invn = (1.0 - zfrac) / n_pos
-    if chi * ev[n_pos - 1] < 1e-5:
+    if chi * ev[n_pos - 1] < 1e-7:
         return _small_chi(ev, invn, chi)
     lam_min = 0.0 if zfrac > 0.0 else ev[0]
     hi = 1.0 / chi - lam_min
@@ -173,6 +201,9 @@ def _spectral_warm(kind, ev, zfrac, mp, chi, warm):
         s2 = _stieltjes(ev, zfrac, invn, gam)[1]
         return 1.0 / chi - gam, 1.0 / (chi * chi) - 1.0 / s2, gam
     gam, s2 = _invert_stieltjes(ev, zfrac, chi, warm)
+    if chi * ev[n_pos - 1] < 1.0:  # 1/chi - gamma, 1/chi^2 - 1/s2 would lose digits
+        r, rp = _r_without_cancellation(ev, zfrac, invn, gam, chi)
+        return r, rp, gam
     return 1.0 / chi - gam, 1.0 / (chi * chi) - 1.0 / s2, gam
 
 

@@ -205,16 +205,49 @@ def test_solver_reports_and_warm_start():
         solve_rotinv_pretraining(sc, sp, 0.3, max_iter=2, strict=True)
 
 
+def _mp_r_transform(ev, chi):
+    """(R(-chi), R'(-chi)) in 40-digit arithmetic (bracketed root of g(gamma) = chi)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        e = [mpmath.mpf(float(v)) for v in ev]
+        c = mpmath.mpf(chi)
+        n = len(e)
+
+        def f(g):
+            return mpmath.fsum(1 / (v + g) for v in e) / n - c
+
+        lo = -min(e) if min(e) > 0 else mpmath.mpf(0)
+        g = mpmath.findroot(f, (lo + (1 / c - lo) * mpmath.mpf("1e-30"), 1 / c - lo),
+                            solver="anderson")
+        s2 = mpmath.fsum(1 / (v + g) ** 2 for v in e) / n
+        return float(1 / c - g), float(1 / c**2 - 1 / s2)
+
+
+@pytest.mark.parametrize("n_zero", [0, 100])
+def test_r_transform_accurate_where_the_direct_formulas_cancel(n_zero):
+    """Small chi lam_max (nearly empty supports): 1/chi - gamma and 1/chi^2 - 1/s2 cancel; the
+    series / two-pass branches keep R and R' to ~1e-13 against 40-digit arithmetic."""
+    pos = Spectrum.power_law(0.6, 200, 2.0).positive
+    ev = np.r_[np.zeros(n_zero), pos]
+    sp = Spectrum(eigenvalues=ev)
+    for c in (1e-8, 1e-6, 1e-4, 1e-2, 0.5, 3.0):
+        chi = c / ev.max()
+        r, rp = sp.r_transform(chi)
+        r_mp, rp_mp = _mp_r_transform(ev, chi)
+        assert r == pytest.approx(r_mp, rel=1e-13), c
+        assert rp == pytest.approx(rp_mp, rel=1e-11), c
+
+
 def test_small_chi_series_matches_newton_and_zero_chi_limit():
     """chi -> 0 (large lam1: empty support): R -> mean eigenvalue, R' -> their variance."""
     sp = Spectrum.geometric(0.6, 300, 100.0)
     ev = sp.eigenvalues
     kind, pos, z, mp = sp.kernel_arrays()
-    chi = 2e-5 / ev.max()  # just above the series threshold: Newton
+    chi = 2e-7 / ev.max()  # just above the series threshold: Newton, two-pass R and R'
     newton = spectral_r(kind, pos, z, mp, chi, -1.0)
     series = _small_chi(pos, (1 - z) / pos.size, chi)  # the branch used below the threshold
-    assert series[0] == pytest.approx(newton[0], rel=1e-9)
-    assert series[1] == pytest.approx(newton[1], rel=1e-5)
+    assert series[0] == pytest.approx(newton[0], rel=1e-13)
+    assert series[1] == pytest.approx(newton[1], rel=1e-11)
     r0, rp0 = sp.r_transform(1e-300)
     assert r0 == pytest.approx(ev.mean(), rel=1e-12) and rp0 == pytest.approx(ev.var(), rel=1e-9)
     sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
