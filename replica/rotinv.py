@@ -277,6 +277,35 @@ def _scalar_map(w, mu, cov, qh, mh, chih, lam1):
 
 
 @njit(cache=True)
+def _cholesky_solve(a, b):
+    """Solve a z = b for a small symmetric positive definite ``a`` (overwritten by its
+    Cholesky factor; no LAPACK call, which dominates at these sizes). NaN if not SPD."""
+    k = b.shape[0]
+    for j in range(k):
+        d = a[j, j]
+        for i in range(j):
+            d -= a[j, i] * a[j, i]
+        if not (d > 0.0):
+            return np.full(k, np.nan)
+        a[j, j] = math.sqrt(d)
+        for i in range(j + 1, k):
+            v = a[i, j]
+            for m in range(j):
+                v -= a[i, m] * a[j, m]
+            a[i, j] = v / a[j, j]
+    z = b.copy()
+    for i in range(k):
+        for m in range(i):
+            z[i] -= a[i, m] * z[m]
+        z[i] /= a[i, i]
+    for i in range(k - 1, -1, -1):
+        for m in range(i + 1, k):
+            z[i] -= a[m, i] * z[m]
+        z[i] /= a[i, i]
+    return z
+
+
+@njit(cache=True)
 def _anderson(x, g, hx, hg, count, beta):
     """Type-II Anderson step (Walker & Ni 2011) from the stored iterates ``hx`` and residuals
     ``hg`` (rows 0..count-1, newest last); falls back to the damped step when the
@@ -304,7 +333,7 @@ def _anderson(x, g, hx, hg, count, beta):
         return damped
     for i in range(k):
         a[i, i] += 1e-12 * scale
-    gam = np.linalg.solve(a, b)
+    gam = _cholesky_solve(a, b)
     new = damped.copy()
     for j in range(k):
         new -= (dx[j] + beta * dg[j]) * gam[j]
