@@ -457,7 +457,7 @@ def _build_design_arrays(design):
         design = SpectralDesign((design,))
     arrs = [s.kernel_arrays() for s in design.spectra]
     kinds = np.array([a[0] for a in arrs], dtype=np.int64)
-    evs = tuple(np.ascontiguousarray(a[1]) for a in arrs)
+    evs = tuple(np.array(a[1], dtype=np.float64) for a in arrs)  # writable: one array type
     zf = np.array([a[2] for a in arrs])
     mps = np.array([a[3] for a in arrs])
     return kinds, evs, zf, mps

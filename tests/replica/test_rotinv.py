@@ -253,3 +253,20 @@ def test_small_chi_series_matches_newton_and_zero_chi_limit():
     sc = replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.15]))
     big = solve_rotinv_pretraining(sc, sp, 50.0)
     assert big.converged and big.density1 < 1e-12 and big.mse1 == pytest.approx(0.15, rel=1e-9)
+
+
+def test_exact_mp_and_empirical_spectra_mix():
+    """An exact Marchenko-Pastur block beside an empirical one (the kernels once rejected the
+    mix of array kinds) agrees with the same design whose MP block is a sampled Gaussian
+    spectrum (N = 800) to ~1%."""
+    n = 800
+    prior = replica.support_prior(0.1, [0.05, 0.05], corr=0.7)
+    sc = replica.TransferScenario((0.5, 1.0), (0.1, 0.2), prior)
+    other = Spectrum.power_law(1.0, n, 1.0)
+    exact = solve_rotinv_pretraining(sc, SpectralDesign((Spectrum.marchenko_pastur(0.5), other)),
+                                     0.3, strict=True)
+    rng = np.random.default_rng(11)
+    gauss = Spectrum.from_design(rng.standard_normal((n // 2, n)) / math.sqrt(n))
+    sampled = solve_rotinv_pretraining(sc, SpectralDesign((gauss, other)), 0.3, strict=True)
+    assert exact.mse1 == pytest.approx(sampled.mse1, rel=0.02)
+    assert exact.density1 == pytest.approx(sampled.density1, rel=0.02)
