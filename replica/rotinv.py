@@ -25,6 +25,13 @@ and the scalar problem is the i.i.d. one (Okajima & Obuchi 2024; :mod:`replica.s
 :math:`h_1=\sum_k\hat m_1^{(k)}r^{(k)}+\zeta_1`, :math:`\zeta_1\sim\mathcal N(0,\hat\chi_1)`.
 For a Marchenko-Pastur spectrum :math:`R_k(z)=\alpha_k/(1-z)` and the equations are exactly
 those of :func:`replica.solve_pretraining`. K = 1 is the single-stage Lasso.
+
+Numerics: :math:`\gamma_k(\chi)` is found by a second-order Newton iteration on
+:math:`1/g(\gamma)`, started from a predictor built from the previous outer iterate and
+stopped as soon as a Taylor step is exact to rounding (about 1.3 passes over the eigenvalues
+per outer iteration); for :math:`\chi\lambda_{\max}<1` the functionals are evaluated in
+forms without cancellation (:func:`_r_without_cancellation`). The outer fixed point is an
+Anderson iteration with a capped first attempt and two fallbacks (:func:`_run_stages`).
 """
 
 from __future__ import annotations
