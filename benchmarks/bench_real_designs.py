@@ -2,20 +2,23 @@
 
 Usage::
 
-    python benchmarks/bench_real_designs.py [--quick]
+    python benchmarks/bench_real_designs.py [--quick] [--rotinv-only]
+
+(the checkout containing this script is put first on ``sys.path``, so its packages are the
+ones timed, not an installed copy).
 
 Prints:
 
-1. single-stage Lasso: median cold-solve time of ``replica.rotinv.solve_rotinv_pretraining``
-   for three spectra at N = 1000 (geometric, condition 100; power law k^-1; exact
+1. single-stage Lasso: median CPU time of a cold ``replica.rotinv.solve_rotinv_pretraining``
+   solve for three spectra at N = 1000 (geometric, condition 100; power law k^-1; exact
    Marchenko-Pastur) against ``replica.solve_pretraining`` (i.i.d.) on the same scenario,
-   and the ratio (goal: <= 5);
+   both measured in interleaved batches in the same run, and the ratio (goal: <= 5);
 2. a two-stage Sigma-theory point (``replica.covariance.solve_covariance``, Trans-Lasso
    hyperparameters, default Monte Carlo: 8 replicates of ceil(8000/N) draws) on the digits
    pixel covariance (N = 61; goal < 30 s on 2 cores) and on an AR(1) covariance of size
    N = 700 (``--quick``: N = 200), with the i.i.d. two-stage solve for reference.
 
-Timings depend on the machine load; the script prints ``os.getloadavg()``.
+Timings depend on the machine load; the script prints ``os.getloadavg()`` before and after.
 """
 
 from __future__ import annotations
@@ -26,21 +29,29 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GOAL_ROTINV_RATIO = 5.0
 GOAL_SIGMA_61_S = 30.0
 
 
-def _median_time(fn, repeat: int) -> float:
-    fn()  # compile / warm caches
-    ts = []
+def _interleaved_cpu(fn_a, fn_b, repeat: int, batch: int = 20) -> tuple[float, float]:
+    """Median CPU time (``time.process_time``) per call of ``fn_a`` and ``fn_b``, measured in
+    alternating batches of ``batch`` calls, so that both sides see the same machine load."""
+    fn_a()  # compile / warm caches
+    fn_b()
+    ta, tb = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        for fn, ts in ((fn_a, ta), (fn_b, tb)):
+            t0 = time.process_time()
+            for _ in range(batch):
+                fn()
+            ts.append((time.process_time() - t0) / batch)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def bench_rotinv(repeat: int) -> list[dict]:
@@ -53,11 +64,14 @@ def bench_rotinv(repeat: int) -> list[dict]:
     for sp in (Spectrum.geometric(0.6, 1000, 100.0), Spectrum.power_law(0.6, 1000, 1.0),
                Spectrum.marchenko_pastur(0.6)):
         for lam in (0.1, 0.3, 1.0):
-            t_iid = _median_time(lambda lam=lam: replica.solve_pretraining(sc, lam), repeat)
-            t_rot = _median_time(lambda lam=lam, sp=sp: solve_rotinv_pretraining(sc, sp, lam),
-                                 repeat)
+            t_iid, t_rot = _interleaved_cpu(
+                lambda lam=lam: replica.solve_pretraining(sc, lam),
+                lambda lam=lam, sp=sp: solve_rotinv_pretraining(sc, sp, lam), repeat)
+            its = (replica.solve_pretraining(sc, lam).iterations,
+                   solve_rotinv_pretraining(sc, sp, lam).iterations)
             rows.append({"spectrum": sp.name, "lam": lam, "iid_us": 1e6 * t_iid,
-                         "rotinv_us": 1e6 * t_rot, "ratio": t_rot / t_iid})
+                         "rotinv_us": 1e6 * t_rot, "ratio": t_rot / t_iid,
+                         "iid_iterations": its[0], "rotinv_iterations": its[1]})
     return rows
 
 
@@ -95,16 +109,21 @@ def bench_sigma(n_large: int) -> list[dict]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--rotinv-only", action="store_true", help="skip the Sigma-theory part")
     args = p.parse_args(argv)
     print(f"load average {os.getloadavg()}, cpus {os.cpu_count()}, python {sys.version.split()[0]}")
     print("\n1. single-stage Lasso, N = 1000: rotationally invariant vs i.i.d. solve")
     rows = bench_rotinv(5 if args.quick else 30)
     for r in rows:
-        print(f"  {r['spectrum']:22s} lam={r['lam']:<4} iid {r['iid_us']:8.1f} us  rotinv "
-              f"{r['rotinv_us']:8.1f} us  ratio {r['ratio']:5.2f}")
+        print(f"  {r['spectrum']:22s} lam={r['lam']:<4} iid {r['iid_us']:8.1f} us "
+              f"({r['iid_iterations']:3d} it)  rotinv {r['rotinv_us']:8.1f} us "
+              f"({r['rotinv_iterations']:3d} it)  ratio {r['ratio']:5.2f}")
     worst = max(r["ratio"] for r in rows)
     print(f"  worst ratio {worst:.2f} (goal <= {GOAL_ROTINV_RATIO}): "
-          f"{'met' if worst <= GOAL_ROTINV_RATIO else 'NOT met'}")
+          f"{'met' if worst <= GOAL_ROTINV_RATIO else 'NOT met'}; load average "
+          f"{os.getloadavg()}")
+    if args.rotinv_only:
+        return 0
     print("\n2. two-stage Sigma theory (Trans-Lasso point, 8 replicates)")
     for r in bench_sigma(200 if args.quick else 700):
         print(f"  {r['design']:12s} N={r['N']:4d}: {r['seconds']:7.1f} s, {r['iterations']} "
