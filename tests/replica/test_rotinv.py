@@ -207,7 +207,7 @@ def test_solver_reports_and_warm_start():
 
 def _mp_r_transform(ev, chi):
     """(R(-chi), R'(-chi)) in 40-digit arithmetic (bracketed root of g(gamma) = chi)."""
-    mpmath = pytest.importorskip("mpmath")
+    import mpmath  # a dependency of sympy, always installed
     with mpmath.workdps(40):
         e = [mpmath.mpf(float(v)) for v in ev]
         c = mpmath.mpf(chi)
