@@ -253,13 +253,15 @@ def _signal_noise_basis(s, y_true, xi, bias):
     q_idx = np.empty((n, 2), dtype=np.int64)
     q_sign = np.ones((n, 2))
     if bias:
-        sig = np.ones((1 + int(live), d + 1))
-        sig[0, :d] = s
+        ns = 1 + int(live)
+        basis = np.empty((ns + n, d + 1))  # filled in place: one copy of the noise
+        basis[:, d] = 1.0
+        basis[0, :d] = s
         if live:
-            sig[1, :d] = -s
-        basis = np.concatenate([sig, np.concatenate([xi, np.ones((n, 1))], axis=1)])
+            np.negative(s, out=basis[1, :d])
+        basis[ns:, :d] = xi
         q_idx[:, 0] = np.where(y_true > 0, 0, 1) if live else 0
-        q_idx[:, 1] = np.arange(n) + sig.shape[0]
+        q_idx[:, 1] = np.arange(n) + ns
         return basis, q_idx, q_sign
     basis = np.concatenate([s[None], xi]) if live else xi
     q_idx[:, 0] = 0 if live else -1
