@@ -343,19 +343,23 @@ def _gradient(HT, dCT, live, run, lp, scale, g):
 
 
 @njit(cache=True)
-def _apply(HT, CT, dCT, G, live, kb):
-    r""":math:`C \mathrel{+}= \Delta C`, :math:`H^\top \mathrel{+}= G^\top \Delta C^\top`
-    (rows of :math:`\Delta C^\top` without an active patch skipped; ``kb`` real patches)."""
+def _apply(HT, H, CT, dCT, G, live, kb):
+    r""":math:`C \mathrel{+}= \Delta C` and :math:`H \mathrel{+}= \Delta C\,G` over the non-zero
+    entries of :math:`\Delta C` only (about a third during training: a filter-patch pair moves
+    while its ReLU is active); ``H`` (2m, k) row-wise, then copied into ``HT``."""
     two_m = HT.shape[1]
     for q in range(kb):
         if not live[q]:
             continue
         for jr in range(two_m):
-            CT[q, jr] += dCT[q, jr]
-        for q2 in range(kb):
-            c = G[q, q2]
-            for jr in range(two_m):
-                HT[q2, jr] += dCT[q, jr] * c
+            c = dCT[q, jr]
+            CT[q, jr] += c
+            if c != 0.0:
+                for q2 in range(kb):
+                    H[jr, q2] += c * G[q, q2]
+    for q2 in range(kb):
+        for jr in range(two_m):
+            HT[q2, jr] = H[jr, q2]
 
 
 @njit(cache=True)
@@ -370,8 +374,10 @@ def _batched_gd(data, eta, steps, coef, loss):
     jsgn = np.ones(two_m)
     jsgn[m:] = -1.0
     HT, CT, dCT = np.empty((k, two_m)), np.empty((k, two_m)), np.empty((k, two_m))
+    H = np.empty((two_m, k))
     live = np.zeros(k, dtype=np.bool_)
     for b in range(B):
+        H[:, :] = H0[b]
         HT[:, :] = H0[b].T
         CT[:, :] = 0.0
         run = (q_idx[b], q_sign[b], y[b], jsgn)
@@ -384,7 +390,7 @@ def _batched_gd(data, eta, steps, coef, loss):
                 break
             if t < steps:
                 _gradient(HT, dCT, live, run, lp, scale, g)
-                _apply(HT, CT, dCT, G[b], live, kb)
+                _apply(HT, H, CT, dCT, G[b], live, kb)
         coef[b] = CT.T
     return ok
 
