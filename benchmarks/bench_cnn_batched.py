@@ -104,7 +104,6 @@ def main(argv=None) -> int:
             for name in names[r % 3:] + names[: r % 3]:
                 out[name], w, c = _timed(paths[name])
                 times[name].append((w, c))
-                print(name, round(w, 3), round(c, 3), os.times())
     med = {name: np.median(np.array(t), axis=0) for name, t in times.items()}
     rows, losses = out["batched"], out["single-run sim only"]
     same = max(abs(r["train_loss"] - v) for r, v in zip(rows, losses, strict=True))

@@ -6,7 +6,7 @@ Same model, loss and gradient descent as :func:`dynamics.simulate_cnn_gd`
 patch vectors :math:`b_q` of a run, with inner products :math:`H = \langle W^{(0)},b\rangle + CG`,
 :math:`G = (\langle b_q, b_{q'}\rangle)`.  Here every run of a batch (grid cells x seeds with
 the same ``n``, ``m``, ``P``) is advanced by one numba kernel, and ``H`` is updated
-incrementally, :math:`H^{(t+1)} = H^{(t)} + \Delta C^{(t)} G`, skipping the zero rows of
+incrementally, :math:`H^{(t+1)} = H^{(t)} + \Delta C^{(t)} G`, skipping the zero entries of
 :math:`\Delta C^{(t)}` (a filter-patch pair contributes only while the ReLU is active), so a
 step costs :math:`O(\mathrm{nnz}(\Delta C)\,k)` instead of :math:`O(mk^2)`.  The result equals the
 single-run simulator up to floating-point rounding (tested to 1e-12).
@@ -275,10 +275,13 @@ def _signal_noise_basis(s, y_true, xi, bias):
 # ------------------------------------------------------------------------------------------
 
 
-# The state of one run is kept transposed, ``HT = H^T`` and ``CT = C^T`` of shape (k, 2m), so
-# that every inner loop runs over the 2m filters of one patch: contiguous, branch-free (ReLU
-# gates as selects) and vectorised by LLVM.  The operations and their order per entry are those
-# of the row-wise update, so the result does not depend on this layout.
+# Layout of one run's state.  The forward pass and the gradient read ``HT = H^T`` and write
+# ``dCT = (Delta C)^T`` (k, 2m): their inner loops run over the 2m filters of one patch,
+# contiguous and branch-free (ReLU gates as selects), so LLVM vectorises them.  The update
+# ``H += Delta C G`` runs row-wise on ``H`` (2m, k) over the non-zero entries of ``Delta C``
+# only, and ``HT`` is copied from it.  Every entry sees the operations of the straightforward
+# row-wise loops in the same order (no fastmath, no FMA contraction), so the results do not
+# depend on this layout (bit-identical to it).
 
 
 @njit(cache=True)
@@ -343,20 +346,26 @@ def _gradient(HT, dCT, live, run, lp, scale, g):
 
 
 @njit(cache=True)
-def _apply(HT, H, CT, dCT, G, live, kb):
+def _apply(HT, H, CT, dCT, G, live, kb, nz):
     r""":math:`C \mathrel{+}= \Delta C` and :math:`H \mathrel{+}= \Delta C\,G` over the non-zero
     entries of :math:`\Delta C` only (about a third during training: a filter-patch pair moves
-    while its ReLU is active); ``H`` (2m, k) row-wise, then copied into ``HT``."""
+    while its ReLU is active, listed in ``nz`` without branching); ``H`` (2m, k) row-wise,
+    then copied into ``HT``."""
     two_m = HT.shape[1]
     for q in range(kb):
         if not live[q]:
             continue
-        for jr in range(two_m):
+        cnt = 0
+        for jr in range(two_m):  # branch-free list of the non-zero entries of row q
             c = dCT[q, jr]
             CT[q, jr] += c
-            if c != 0.0:
-                for q2 in range(kb):
-                    H[jr, q2] += c * G[q, q2]
+            nz[cnt] = jr
+            cnt += c != 0.0
+        for a in range(cnt):
+            jr = nz[a]
+            c = dCT[q, jr]
+            for q2 in range(kb):
+                H[jr, q2] += c * G[q, q2]
     for q2 in range(kb):
         for jr in range(two_m):
             HT[q2, jr] = H[jr, q2]
@@ -375,6 +384,7 @@ def _batched_gd(data, eta, steps, coef, loss):
     jsgn[m:] = -1.0
     HT, CT, dCT = np.empty((k, two_m)), np.empty((k, two_m)), np.empty((k, two_m))
     H = np.empty((two_m, k))
+    nz = np.empty(two_m, dtype=np.int64)
     live = np.zeros(k, dtype=np.bool_)
     for b in range(B):
         H[:, :] = H0[b]
@@ -390,7 +400,7 @@ def _batched_gd(data, eta, steps, coef, loss):
                 break
             if t < steps:
                 _gradient(HT, dCT, live, run, lp, scale, g)
-                _apply(HT, H, CT, dCT, G[b], live, kb)
+                _apply(HT, H, CT, dCT, G[b], live, kb, nz)
         coef[b] = CT.T
     return ok
 
