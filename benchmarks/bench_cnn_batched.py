@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_cnn_batched.py [--quick]
+    PYTHONPATH=. python benchmarks/bench_cnn_batched.py [--quick] [--repeats R]
 
 Grid: Kou et al.'s setting with their network mapped into our units
 (``dynamics.KouSetting.published``: n = 20, m = 10, 100 GD steps, PyTorch init + bias),
@@ -93,6 +93,8 @@ def main(argv=None) -> int:
           f"[100, 1000]), {args.repeats} interleaved repetitions; "
           f"{platform.processor() or platform.machine()}, python {sys.version.split()[0]}; "
           f"load average {_load()}")
+    print(f"dynamics imported from {os.path.dirname(dynamics.__file__)} (run with PYTHONPATH=. "
+          "from a checkout to measure its code rather than the installed package)")
     paths = _paths(sts, seeds)
     times = {name: [] for name in paths}
     out = {}
