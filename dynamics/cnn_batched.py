@@ -6,7 +6,7 @@ Same model, loss and gradient descent as :func:`dynamics.simulate_cnn_gd`
 patch vectors :math:`b_q` of a run, with inner products :math:`H = \langle W^{(0)},b\rangle + CG`,
 :math:`G = (\langle b_q, b_{q'}\rangle)`.  Here every run of a batch (grid cells x seeds with
 the same ``n``, ``m``, ``P``) is advanced by one numba kernel, and ``H`` is updated
-incrementally, :math:`H^{(t+1)} = H^{(t)} + \Delta C^{(t)} G`, skipping the zero rows of
+incrementally, :math:`H^{(t+1)} = H^{(t)} + \Delta C^{(t)} G`, skipping the zero entries of
 :math:`\Delta C^{(t)}` (a filter-patch pair contributes only while the ReLU is active), so a
 step costs :math:`O(\mathrm{nnz}(\Delta C)\,k)` instead of :math:`O(mk^2)`.  The result equals the
 single-run simulator up to floating-point rounding (tested to 1e-12).
@@ -253,13 +253,15 @@ def _signal_noise_basis(s, y_true, xi, bias):
     q_idx = np.empty((n, 2), dtype=np.int64)
     q_sign = np.ones((n, 2))
     if bias:
-        sig = np.ones((1 + int(live), d + 1))
-        sig[0, :d] = s
+        ns = 1 + int(live)
+        basis = np.empty((ns + n, d + 1))  # filled in place: one copy of the noise
+        basis[:, d] = 1.0
+        basis[0, :d] = s
         if live:
-            sig[1, :d] = -s
-        basis = np.concatenate([sig, np.concatenate([xi, np.ones((n, 1))], axis=1)])
+            np.negative(s, out=basis[1, :d])
+        basis[ns:, :d] = xi
         q_idx[:, 0] = np.where(y_true > 0, 0, 1) if live else 0
-        q_idx[:, 1] = np.arange(n) + sig.shape[0]
+        q_idx[:, 1] = np.arange(n) + ns
         return basis, q_idx, q_sign
     basis = np.concatenate([s[None], xi]) if live else xi
     q_idx[:, 0] = 0 if live else -1
@@ -273,64 +275,100 @@ def _signal_noise_basis(s, y_true, xi, bias):
 # ------------------------------------------------------------------------------------------
 
 
+# Layout of one run's state.  The forward pass and the gradient read ``HT = H^T`` and write
+# ``dCT = (Delta C)^T`` (k, 2m): their inner loops run over the 2m filters of one patch,
+# contiguous and branch-free (ReLU gates as selects), so LLVM vectorises them.  The update
+# ``H += Delta C G`` runs row-wise on ``H`` (2m, k) over the non-zero entries of ``Delta C``
+# only, and ``HT`` is copied from it.  Every entry sees the operations of the straightforward
+# row-wise loops in the same order (no fastmath, no FMA contraction), so the results do not
+# depend on this layout (bit-identical to it).
+
+
 @njit(cache=True)
-def _forward(H, q_idx, q_sign, y, f, lp):
-    """f_i, l'_i and the training loss from H (2m, k); returns (loss, finite)."""
-    two_m = H.shape[0]
+def _forward(HT, run, f, lp, A):
+    r"""f_i, l'_i and the training loss from :math:`H^\top` (k, 2m); returns (loss, finite).
+
+    ``A[i, jr]`` holds :math:`j\sum_p\sigma(\langle w_{j,r}, x_i^{(p)}\rangle)/m`; the sums over
+    ``jr`` then run for all ``i`` at once (independent chains, same order as one at a time).
+    """
+    q_idx, q_sign, y, jsgn = run
+    two_m = HT.shape[1]
     m = two_m // 2
     n, P = q_idx.shape
+    A[:, :] = 0.0
+    for i in range(n):
+        a = A[i]
+        for p in range(P):
+            q = q_idx[i, p]
+            if q >= 0:
+                s = q_sign[i, p]
+                for jr in range(two_m):
+                    z = s * HT[q, jr]
+                    a[jr] += z if z > 0.0 else 0.0 * z  # 0 * z: NaN for NaN or -inf
+        for jr in range(two_m):
+            a[jr] = jsgn[jr] * a[jr] / m
     f[:] = 0.0
-    ok = True
     for jr in range(two_m):
-        sgn = 1.0 if jr < m else -1.0
         for i in range(n):
-            acc = 0.0
-            for p in range(P):
-                q = q_idx[i, p]
-                if q >= 0:
-                    z = q_sign[i, p] * H[jr, q]
-                    if z > 0.0:
-                        acc += z
-                    elif not np.isfinite(z):
-                        ok = False
-            f[i] += sgn * acc / m
+            f[i] += A[i, jr]
     tot = 0.0
     for i in range(n):
         z = y[i] * f[i]
-        tot += np.log1p(np.exp(-z)) if z > 0 else -z + np.log1p(np.exp(z))
-        lp[i] = -1.0 / (1.0 + np.exp(z))
+        if z > 0:
+            tot += np.log1p(np.exp(-z))
+            lp[i] = -1.0 / (1.0 + np.exp(z))
+        else:
+            e = np.exp(z)
+            tot += -z + np.log1p(e)
+            lp[i] = -1.0 / (1.0 + e)
     loss = tot / n
-    return loss, ok and np.isfinite(loss)
+    return loss, np.isfinite(loss)
 
 
 @njit(cache=True)
-def _step(H, C, G, dC, run, scale):
-    """dC from the active filter-patch pairs, C += dC, H += dC G (zero entries skipped)."""
-    q_idx, q_sign, y, lp = run
-    two_m, k = H.shape
-    m = two_m // 2
+def _gradient(HT, dCT, live, run, lp, scale, g):
+    r""":math:`\Delta C^\top` from the active filter-patch pairs; ``live[q]``: row q non-zero."""
+    q_idx, q_sign, y, jsgn = run
+    two_m = HT.shape[1]
     n, P = q_idx.shape
-    dC[:, :] = 0.0
-    for jr in range(two_m):
-        sgn = 1.0 if jr < m else -1.0
-        for i in range(n):
-            g = scale * lp[i] * sgn * y[i]
-            for p in range(P):
-                q = q_idx[i, p]
-                if q >= 0 and q_sign[i, p] * H[jr, q] > 0.0:
-                    dC[jr, q] += g * q_sign[i, p]
-    for jr in range(two_m):
-        for q in range(k):
-            C[jr, q] += dC[jr, q]
-    if k > 48:  # BLAS for large bases
-        H += np.dot(dC, G)
-        return
-    for jr in range(two_m):
-        for q in range(k):
-            c = dC[jr, q]
-            if c != 0.0:
-                for q2 in range(k):
-                    H[jr, q2] += c * G[q, q2]
+    dCT[:, :] = 0.0
+    live[:] = False
+    for i in range(n):
+        for jr in range(two_m):
+            g[jr] = scale * lp[i] * jsgn[jr] * y[i]
+        for p in range(P):
+            q = q_idx[i, p]
+            if q >= 0:
+                s = q_sign[i, p]
+                live[q] = True
+                for jr in range(two_m):
+                    dCT[q, jr] += g[jr] * s if s * HT[q, jr] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _apply(HT, H, CT, dCT, G, live, kb, nz):
+    r""":math:`C \mathrel{+}= \Delta C` and :math:`H \mathrel{+}= \Delta C\,G` over the non-zero
+    entries of :math:`\Delta C` only (about a third during training: a filter-patch pair moves
+    while its ReLU is active, listed in ``nz`` without branching); ``H`` (2m, k) row-wise,
+    then copied into ``HT``."""
+    two_m = HT.shape[1]
+    for q in range(kb):
+        if not live[q]:
+            continue
+        cnt = 0
+        for jr in range(two_m):  # branch-free list of the non-zero entries of row q
+            c = dCT[q, jr]
+            CT[q, jr] += c
+            nz[cnt] = jr
+            cnt += c != 0.0
+        for a in range(cnt):
+            jr = nz[a]
+            c = dCT[q, jr]
+            for q2 in range(kb):
+                H[jr, q2] += c * G[q, q2]
+    for q2 in range(kb):
+        for jr in range(two_m):
+            HT[q2, jr] = H[jr, q2]
 
 
 @njit(cache=True)
@@ -341,20 +379,29 @@ def _batched_gd(data, eta, steps, coef, loss):
     n = q_idx.shape[1]
     m = two_m // 2
     ok = np.ones(B, dtype=np.bool_)
-    f = np.zeros(n)
-    lp = np.zeros(n)
-    dC = np.zeros((two_m, k))
+    f, lp, A, g = np.zeros(n), np.zeros(n), np.zeros((n, two_m)), np.zeros(two_m)
+    jsgn = np.ones(two_m)
+    jsgn[m:] = -1.0
+    HT, CT, dCT = np.empty((k, two_m)), np.empty((k, two_m)), np.empty((k, two_m))
+    H = np.empty((two_m, k))
+    nz = np.empty(two_m, dtype=np.int64)
+    live = np.zeros(k, dtype=np.bool_)
     for b in range(B):
-        H = H0[b].copy()
-        C = coef[b]
+        H[:, :] = H0[b]
+        HT[:, :] = H0[b].T
+        CT[:, :] = 0.0
+        run = (q_idx[b], q_sign[b], y[b], jsgn)
+        kb = max(1, q_idx[b].max() + 1)  # rows beyond: zero padding, never read
         scale = -eta[b] / (n * m)
         for t in range(steps + 1):
-            loss[b, t], fin = _forward(H, q_idx[b], q_sign[b], y[b], f, lp)
+            loss[b, t], fin = _forward(HT, run, f, lp, A)
             if not fin:
                 ok[b] = False
                 break
             if t < steps:
-                _step(H, C, G[b], dC, (q_idx[b], q_sign[b], y[b], lp), scale)
+                _gradient(HT, dCT, live, run, lp, scale, g)
+                _apply(HT, H, CT, dCT, G[b], live, kb, nz)
+        coef[b] = CT.T
     return ok
 
 

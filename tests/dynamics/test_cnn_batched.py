@@ -52,6 +52,20 @@ def test_batched_equals_single_run(seed):
         assert np.max(np.abs(res.loss[b] - tr.loss)) <= 1e-12
 
 
+def test_batched_runs_do_not_see_each_other():
+    """The kernel reuses its per-run buffers: a run's result must not depend on the runs
+    before it (batch reversed, one run alone), bit for bit."""
+    X, Y, W, eta = _random_batch(3, B=5)
+    fwd = simulate_cnn_gd_batched(pack_runs(X, Y, W), eta, 80)
+    rev = simulate_cnn_gd_batched(pack_runs(X[::-1], Y[::-1], W[::-1]), eta[::-1], 80)
+    alone = simulate_cnn_gd_batched(pack_runs(X[2:3], Y[2:3], W[2:3]), eta[2:3], 80)
+    for b in range(5):
+        assert np.array_equal(fwd.weights(b), rev.weights(4 - b))
+        assert np.array_equal(fwd.loss[b], rev.loss[4 - b])
+    assert np.array_equal(fwd.weights(2), alone.weights(0))
+    assert np.ptp(fwd.final_loss) > 1e-3  # the runs differ
+
+
 @pytest.mark.parametrize("bias", [False, True])
 def test_pack_signal_noise_equals_generic_packing(bias):
     st = KouSetting(d=50, mu_norm=2.0, bias=bias)
