@@ -32,6 +32,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg as sla
 
+from dynamics.checks import float_array
 from dynamics.denoising_moments import (
     check_image_shape,
     gaussian_second_moment,
@@ -58,7 +59,9 @@ __all__ = [
 
 def check_data(name: str, X, ndim: int = 2) -> np.ndarray:
     """Float64 array of ``ndim`` dimensions, finite; ValueError naming ``name`` otherwise."""
-    a = np.asarray(X, dtype=float)
+    if np.iscomplexobj(X):
+        raise ValueError(f"{name} is complex: expected a real numeric array")
+    a = float_array(name, X)
     if a.ndim != ndim:
         raise ValueError(f"{name} has shape {a.shape}: expected a {ndim}-d array")
     if a.size == 0:
