@@ -20,6 +20,7 @@ to have rows from the same population. Steps (docs ``docs/translasso_real_design
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,20 +44,27 @@ def load_design_file(path, scenario=None) -> np.ndarray:
     if not path.exists():
         raise ValueError(f"design: file not found: {path}")
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ValueError(f"design: {path.name}: expected a .npy or .csv file, got a directory")
     try:
         if suffix == ".npy":
             A = np.load(path, allow_pickle=False)
         elif suffix in (".csv", ".txt"):
-            try:
-                A = np.loadtxt(path, delimiter=",", ndmin=2)
-            except ValueError:
-                A = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+            with warnings.catch_warnings():  # an empty file: reported below by its shape
+                warnings.simplefilter("ignore", UserWarning)
+                try:
+                    A = np.loadtxt(path, delimiter=",", ndmin=2)
+                except ValueError:
+                    A = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
         else:
             raise ValueError(f"design: {path.name}: expected a .npy or .csv file")
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:
         if str(err).startswith("design:"):
             raise
         raise ValueError(f"design: cannot read {path.name} ({err})") from err
+    if not isinstance(A, np.ndarray) or A.dtype.kind not in "biuf":
+        raise ValueError(f"design: {path.name} holds {getattr(A, 'dtype', type(A))} entries; "
+                         "expected real numbers")
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] < 2 or A.shape[1] < 2:
         raise ValueError(f"design: {path.name} has shape {A.shape}; expected a 2-D matrix "
@@ -114,7 +122,8 @@ def prepare_design(A: np.ndarray, kurtosis_max: float | None = 10.0):
     keep = np.setdiff1d(np.arange(N0), const)
     heavy = np.array([], dtype=int)
     if kurtosis_max is not None:
-        if not (kurtosis_max >= 3.0):
+        if isinstance(kurtosis_max, bool) or not isinstance(kurtosis_max, int | float) or not (
+                3.0 <= kurtosis_max < float("inf")):
             raise ValueError(f"kurtosis_max = {kurtosis_max}: must be >= 3 (Gaussian value)")
         k = column_kurtosis(A[:, keep])
         heavy = keep[k > kurtosis_max]
@@ -164,6 +173,13 @@ def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10
     import replica as rp
     from replica.covariance import MonteCarlo, solve_covariance
 
+    for name, v, low in (("mc_replicates", mc_replicates, 2), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+            raise ValueError(f"{name} = {v!r}: must be an integer >= {low}")
+    if not (isinstance(lam1, str) and lam1 in ("target", "pooled")) and (
+            isinstance(lam1, bool) or not isinstance(lam1, numbers.Real)
+            or not 0 < lam1 < math.inf):
+        raise ValueError(f"lam1 = {lam1!r}: 'target', 'pooled' or a positive finite number")
     check_shape(A.shape, scenario)
     An, sig, rep = prepare_design(A, kurtosis_max)
     if rep.n_features != A.shape[1]:  # alpha_0 = M / N changes with the dropped columns

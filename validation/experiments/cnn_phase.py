@@ -91,6 +91,39 @@ _YUAN_FIXED = dict(m=40, eta=0.01, sigma_0=0.01, T1=800, T2=400, N2=20, sigma_p1
                    alpha=0.5, layout="A", transfer_mode="filter")
 
 
+MAX_SIZE = 1_000_000
+"""Largest ``n_test`` / ``yuan_N1`` (samples drawn per run) and ``n_boot``."""
+
+
+def _increasing(v, integer: bool = False) -> bool:
+    """``v`` a sequence of finite real numbers (integers if asked), strictly increasing."""
+    if not isinstance(v, tuple | list) or not v:
+        return False
+    ok = all(not isinstance(x, bool) and isinstance(x, int | float | np.integer | np.floating)
+             and np.isfinite(x) and (not integer or float(x).is_integer()) for x in v)
+    return ok and all(a < b for a, b in zip(v[:-1], v[1:], strict=True))
+
+
+def _check_run_options(cfg) -> None:
+    """Sizes, seed, runner options, flags and preset of a :class:`CNNPhaseConfig`."""
+    for name in ("n_test", "n_boot", "yuan_N1"):
+        v = getattr(cfg, name)
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_SIZE:
+            raise ValueError(f"{name} = {v}: at most {MAX_SIZE:,}")
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
+        raise ValueError(f"seed = {cfg.seed!r}: must be an integer >= 0")
+    if isinstance(cfg.n_jobs, bool) or not isinstance(cfg.n_jobs, int) or cfg.n_jobs == 0:
+        raise ValueError(f"n_jobs = {cfg.n_jobs!r}: a non-zero integer (-1 = all cores)")
+    if not isinstance(cfg.gaussian_init, bool):
+        raise ValueError(f"gaussian_init = {cfg.gaussian_init!r}: must be True or False")
+    if cfg.preset not in ("full", "quick"):
+        raise ValueError(f"preset = {cfg.preset!r}: must be 'full' or 'quick'")
+    if cfg.grid_file is not None and not isinstance(cfg.grid_file, str | Path):
+        raise ValueError(f"grid_file = {cfg.grid_file!r}: a path or None")
+    if cfg.n_seeds is not None and isinstance(cfg.n_seeds, bool):
+        raise ValueError(f"n_seeds = {cfg.n_seeds!r}: must be an integer >= 2 (bootstrap)")
+
+
 @dataclass(frozen=True)
 class CNNPhaseConfig:
     r"""Configuration (defaults: full preset; ``None`` fields take the setting's default).
@@ -143,7 +176,8 @@ class CNNPhaseConfig:
     def __post_init__(self) -> None:
         if self.setting not in SETTINGS:
             raise ValueError(f"setting = {self.setting!r}: must be one of {SETTINGS}")
-        if len(self.levels) != 2:
+        _check_run_options(self)
+        if not isinstance(self.levels, tuple | list) or len(self.levels) != 2:
             raise ValueError(f"levels = {self.levels!r}: give two test-error levels")
         for k, lv in enumerate(self.levels):
             if not (isinstance(lv, (int, float)) and 0 < lv < 0.5):
@@ -157,8 +191,18 @@ class CNNPhaseConfig:
             raise ValueError(f"n_seeds = {self.n_seeds!r}: must be an integer >= 2 (bootstrap)")
         for name, hi in (("d_index", 99), ("s_index", 99)):
             v = getattr(self, name)
-            if v is not None and (len(v) < 3 or min(v) < 0 or max(v) > hi):
-                raise ValueError(f"{name} = {v!r}: at least 3 indices in [0, {hi}]")
+            if v is not None and (not _increasing(v, integer=True) or len(v) < 3 or min(v) < 0
+                                  or max(v) > hi):
+                raise ValueError(f"{name} = {v!r}: at least 3 increasing integer indices in "
+                                 f"[0, {hi}]")
+        if self.yuan_d is not None and (not _increasing(self.yuan_d, integer=True)
+                                        or len(self.yuan_d) < 3 or min(self.yuan_d) < 2):
+            raise ValueError(f"yuan_d = {self.yuan_d!r}: at least 3 increasing integer "
+                             "dimensions >= 2")
+        if self.yuan_u is not None and (not _increasing(self.yuan_u) or len(self.yuan_u) < 3
+                                        or min(self.yuan_u) < 0):
+            raise ValueError(f"yuan_u = {self.yuan_u!r}: at least 3 increasing finite norms "
+                             ">= 0")
 
     @classmethod
     def quick(cls) -> CNNPhaseConfig:
