@@ -29,8 +29,21 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        return pickle.load(fh, encoding="bytes")
+    """A CIFAR batch (dict with ``b"data"`` and labels), or a ValueError naming the file."""
+    try:
+        with open(path, "rb") as fh:
+            d = pickle.load(fh, encoding="bytes")
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError,
+            ImportError, IndexError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable CIFAR python batch ({err})") from None
+    if not isinstance(d, dict) or b"data" not in d:
+        raise ValueError(f"{path}: not a CIFAR python batch (no b'data' entry)")
+    return d
+
+
+def _opt_count(name: str, v) -> None:
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+        raise ValueError(f"{name} = {v!r}: must be a positive integer or None")
 
 
 def _cifar_root(path: Path, names: list[str]) -> Path:
@@ -61,8 +74,11 @@ def load_cifar_python(path, which: int = 10, split: str = "train"
     xs, ys = [], []
     for n in names:
         d = _unpickle(root / n)
-        xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(d[key], dtype=int))
+        try:
+            xs.append(np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+            ys.append(np.asarray(d[key], dtype=int))
+        except (KeyError, ValueError, TypeError) as err:
+            raise ValueError(f"{root / n}: not a CIFAR-{which} batch ({err!r})") from None
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -80,6 +96,10 @@ def load_tinyimagenet(path, split: str = "train", size: int | None = None,
                       max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """TinyImageNet from its folder layout; ``size`` resizes (e.g. 32), labels follow
     ``wnids.txt``; ``max_per_class`` keeps the first images of each class (sorted names)."""
+    if split not in ("train", "val"):
+        raise ValueError(f"split = {split!r}: choose 'train' or 'val'")
+    _opt_count("size", size)
+    _opt_count("max_per_class", max_per_class)
     root = Path(path)
     if not (root / "wnids.txt").exists():
         cands = [p for p in root.glob("*") if (p / "wnids.txt").exists()]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -68,8 +69,10 @@ def load_published_grid(path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"grid_file = {str(path)!r}: no such file")
     try:
-        grid = np.loadtxt(path, ndmin=2)
-    except ValueError as err:
+        with warnings.catch_warnings():  # an empty file is reported below by its shape
+            warnings.simplefilter("ignore", UserWarning)
+            grid = np.loadtxt(path, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as err:
         raise ValueError(f"grid_file = {str(path)!r}: not a whitespace-separated table of "
                          f"numbers ({err})") from None
     if grid.shape != KOU_GRID_SHAPE:
