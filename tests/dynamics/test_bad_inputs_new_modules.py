@@ -19,6 +19,7 @@ P43 = {"N": 10, "sigma_p": 1.0}
 LAM = np.array([3.0, 2.0, 1.0])
 X = np.random.default_rng(1).standard_normal((20, 4))
 LAB = np.arange(20) % 3
+RNG = np.random.default_rng(3)
 
 
 def _fit(**kw):
@@ -55,10 +56,10 @@ CASES = [
      "params lacks"),
     ("theorem_constant s mismatch", lambda: pb.theorem_constant("thm43", D, S, P43),
      "s_star has shape"),
-    ("cell_noise band reversed", lambda: pb.cell_noise_sd(np.random.rand(20, 20), (0.5, 0.1)),
+    ("cell_noise band reversed", lambda: pb.cell_noise_sd(RNG.random((20, 20)), (0.5, 0.1)),
      "band = "),
-    ("cell_noise band str", lambda: pb.cell_noise_sd(np.random.rand(20, 20), "x"), "band = "),
-    ("cell_noise 1-d grid", lambda: pb.cell_noise_sd(np.random.rand(20)), "grid has shape"),
+    ("cell_noise band str", lambda: pb.cell_noise_sd(RNG.random((20, 20)), "x"), "band = "),
+    ("cell_noise 1-d grid", lambda: pb.cell_noise_sd(RNG.random(20)), "grid has shape"),
     ("fit_phase n_boot 0", lambda: _fit(n_boot=0), "n_boot = 0"),
     ("fit_phase n_boot -1", lambda: _fit(n_boot=-1), "n_boot = -1"),
     ("fit_phase n_boot 2.5", lambda: _fit(n_boot=2.5), "n_boot = 2.5"),

@@ -16,6 +16,7 @@ X = np.random.default_rng(0).standard_normal((20, 16))
 YS = np.random.default_rng(1).standard_normal((20, 2))
 IMGS = np.random.default_rng(2).random((10, 1, 4, 4))
 LAM = np.array([3.0, 2.0, 1.0])
+RNG = np.random.default_rng(3)
 
 
 def _train(X=X, **kw):
@@ -69,12 +70,12 @@ CASES = [
      "X has shape"),
     ("joint X str", lambda: lt.train_joint("abc", YS, 2, 0.5), "X: expected real"),
     ("JointLinearModel seed str", lambda: lt.JointLinearModel(4, 2, 1, seed="a"), "seed"),
-    ("ols y NaN", lambda: lt.fit_ols_head(np.random.rand(10, 2), np.full(10, NAN)),
+    ("ols y NaN", lambda: lt.fit_ols_head(RNG.random((10, 2)), np.full(10, NAN)),
      "y contains NaN"),
     ("ols features NaN", lambda: lt.fit_ols_head(np.full((10, 2), NAN), np.ones(10)),
      "features contains NaN"),
     ("ols features str", lambda: lt.fit_ols_head("a", np.ones(10)), "features"),
-    ("ols intercept str", lambda: lt.fit_ols_head(np.random.rand(10, 2), np.ones(10), "no"),
+    ("ols intercept str", lambda: lt.fit_ols_head(RNG.random((10, 2)), np.ones(10), "no"),
      "intercept = 'no'"),
     ("predict_head mismatch", lambda: lt.predict_head(np.ones((1, 3)), np.ones(1),
                                                       np.ones((5, 2))), "features (5, 2)"),
