@@ -5,9 +5,13 @@ dynamics, reconstruction alignment, shared ``check_data``)."""
 import numpy as np
 import pytest
 
+from dynamics import denoising_moments as dm
+from dynamics import kou_setting as ks
 from dynamics import linear_ae_dynamics as ae
+from dynamics import linear_reconstruction as lr
 from dynamics import phase_boundary as pb
 from dynamics import reconstruction_alignment as ra
+from dynamics import reconstruction_transfer as rt
 from dynamics.linear_reconstruction import reconstruction_objective
 
 NAN = float("nan")
@@ -20,6 +24,10 @@ LAM = np.array([3.0, 2.0, 1.0])
 X = np.random.default_rng(1).standard_normal((20, 4))
 LAB = np.arange(20) % 3
 RNG = np.random.default_rng(3)
+KOU = ks.KouSetting.published(20, 1.0)
+OBJ = reconstruction_objective(X)
+TASK = rt.GaussianTransferTask.low_variance_target(D=8)
+PROB = TASK.problem()
 
 
 def _fit(**kw):
@@ -106,6 +114,50 @@ CASES = [
     ("masking_impact clean 0", lambda: ra.masking_impact([1.0], [0.0]), "align_clean contains 0"),
     ("masking_impact NaN", lambda: ra.masking_impact([NAN], [1.0]), "align_noisy contains NaN"),
     ("masking_impact str", lambda: ra.masking_impact("a", "b"), "align_noisy"),
+    # kou_setting
+    ("sample_kou absurd n", lambda: ks.sample_kou(KOU, 10**12, 0), "n = "),
+    ("sample_kou rng str", lambda: ks.sample_kou(KOU, 5, "a"), "rng = 'a'"),
+    ("sample_kou setting None", lambda: ks.sample_kou(None, 5, 0), "setting: expected"),
+    ("draw_kou rng str", lambda: ks.draw_kou(KOU, 5, "a"), "rng = 'a'"),
+    ("draw_kou n 0", lambda: ks.draw_kou(KOU, 0, np.random.default_rng(0)), "n = 0"),
+    ("kou_init rng str", lambda: ks.kou_init(KOU, "a"), "rng = 'a'"),
+    # denoising_moments
+    ("same_patch_matrix absurd", lambda: dm.same_patch_matrix((1, 1000, 1000), 1),
+     "image_shape (D x D"),
+    ("sample_masks absurd", lambda: dm.sample_masks(10**9, 0.5, (1, 64, 64), 1), "n = "),
+    ("sample_masks seed str", lambda: dm.sample_masks(2, 0.5, (1, 4, 4), 2, seed="a"),
+     "seed = 'a'"),
+    # linear_reconstruction
+    ("solve obj None", lambda: lr.solve(None, 2), "obj: expected"),
+    ("optimal_head zero encoder", lambda: lr.optimal_head(OBJ, np.zeros((2, 4))),
+     "linearly dependent"),
+    ("subspace_distance zero", lambda: lr.subspace_distance(np.zeros((2, 4)), np.eye(4)[:2]),
+     "E1 is zero"),
+    # reconstruction_transfer
+    ("source_encoder rtol NaN", lambda: rt.source_encoder(PROB, 0.1, 2, rtol=NAN), "rtol = nan"),
+    ("source_encoder rtol str", lambda: rt.source_encoder(PROB, 0.1, 2, rtol="a"), "rtol = 'a'"),
+    ("population_residual zero E", lambda: rt.population_residual(PROB, np.zeros((2, 8))),
+     "linearly dependent"),
+    ("predict intercept str", lambda: rt.predict_target_error(PROB, 0.1, 2, 20, intercept="no"),
+     "intercept = 'no'"),
+    ("table alphas empty", lambda: rt.transfer_error_table(PROB, [], [2], [20]), "alphas = "),
+    ("table alphas NaN", lambda: rt.transfer_error_table(PROB, [NAN], [2], [20]), "alpha = nan"),
+    ("table alphas str", lambda: rt.transfer_error_table(PROB, "ab", [2], [20]), "alphas = "),
+    ("table Ks 2.5", lambda: rt.transfer_error_table(PROB, [0.1], [2.5], [20]), "Ks contains"),
+    ("table n_ts str", lambda: rt.transfer_error_table(PROB, [0.1], [2], ["a"]), "n_ts contains"),
+    ("best_alpha unknown column", lambda: rt.best_alpha(
+        rt.transfer_error_table(PROB, [0.1], [2], [20]), "foo"), "error = 'foo'"),
+    ("best_alpha not a table", lambda: rt.best_alpha([1, 2]), "table: expected"),
+    ("task sample absurd", lambda: TASK.sample(10**12), "n = "),
+    ("task sample seed str", lambda: TASK.sample(5, "a"), "seed = 'a'"),
+    ("low_variance_target decay str", lambda: rt.GaussianTransferTask.low_variance_target(
+        decay="a"), "decay = 'a'"),
+    ("low_variance_target noise NaN", lambda: rt.GaussianTransferTask.low_variance_target(
+        noise=NAN), "noise = nan"),
+    ("low_variance_target seed str", lambda: rt.GaussianTransferTask.low_variance_target(
+        seed="a"), "seed = 'a'"),
+    ("low_variance_target D absurd", lambda: rt.GaussianTransferTask.low_variance_target(
+        D=10**6), "D = 1000000"),
     # shared check_data
     ("objective complex X", lambda: reconstruction_objective(X + 1j), "X is complex"),
     ("objective str X", lambda: reconstruction_objective("abc"), "X: expected a numeric"),
