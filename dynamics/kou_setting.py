@@ -112,6 +112,12 @@ class KouSetting:
         _check_int("n", self.n, 1)
         _check_int("m", self.m, 1)
         _check_int("steps", self.steps, 0)
+        for name, cap in (("d", 10**7), ("n", 10**7), ("m", 10**5), ("steps", 10**7)):
+            if getattr(self, name) > cap:
+                raise ValueError(f"{name} = {getattr(self, name)}: at most {cap:.0e}")
+        if self.n * self.d > MAX_ENTRIES:
+            raise ValueError(f"n = {self.n}, d = {self.d}: {self.n} x {self.d} noise draws are "
+                             f"over the {MAX_ENTRIES:.0e} entries allowed")
         _check_real("mu_norm", self.mu_norm, nonneg=True)
         for name in ("sigma_p", "eta", "init_scale", "sigma_0"):
             _check_real(name, getattr(self, name), positive=True)

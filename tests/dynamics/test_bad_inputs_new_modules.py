@@ -120,6 +120,10 @@ CASES = [
     ("sample_kou setting None", lambda: ks.sample_kou(None, 5, 0), "setting: expected"),
     ("draw_kou rng str", lambda: ks.draw_kou(KOU, 5, "a"), "rng = 'a'"),
     ("draw_kou n 0", lambda: ks.draw_kou(KOU, 0, np.random.default_rng(0)), "n = 0"),
+    ("KouSetting d absurd", lambda: KOU.replace(d=10**12), "d = "),
+    ("KouSetting n absurd", lambda: KOU.replace(n=10**12), "n = "),
+    ("KouSetting steps absurd", lambda: KOU.replace(steps=10**12), "steps = "),
+    ("KouSetting n x d absurd", lambda: KOU.replace(n=10**5, d=10**5), "n = 100000, d"),
     ("kou_init rng str", lambda: ks.kou_init(KOU, "a"), "rng = 'a'"),
     # denoising_moments
     ("same_patch_matrix absurd", lambda: dm.same_patch_matrix((1, 1000, 1000), 1),
