@@ -165,6 +165,17 @@ def prepare_design(A: np.ndarray, kurtosis_max: float | None = 10.0):
     return An, sig, rep
 
 
+def _reemit_others(caught, category) -> int:
+    """Re-emit recorded warnings other than ``category``; return how many were ``category``."""
+    n = 0
+    for w in caught:
+        if issubclass(w.category, category):
+            n += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return n
+
+
 def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10.0,
                       n_grid: int = 7, mc_replicates: int = 4, seed: int = 0) -> DesignReport:
     """Strategy table and recommendation for the design ``A`` (see the module docstring)."""
@@ -187,24 +198,30 @@ def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10
         scenario = scenario.replace(alphas=alphas)
     if lam1 in ("target", "pooled"):
         lam1 = rp.choose_lam1(scenario, lam1).lam1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rp.ConvergenceWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rp.ConvergenceWarning)
         rec = rp.recommend(scenario, lam1=float(lam1), n_grid=n_grid)
+    n_warn = _reemit_others(caught, rp.ConvergenceWarning)
     tab = rec.table.copy()
     tab = tab.rename(columns={"eps2": "iid_eps2", "mse2": "iid_mse2"})
     pick = rec.strategy
     if rep.theory == "sigma":
-        vals, errs = [], []
+        vals, errs, conv = [], [], []
         for _, r in tab.iterrows():
             h = rp.TransLassoHyper(r["lam1"], r["lam2"], r["kappa"], r["dlam"])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", rp.ConvergenceWarning)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", rp.ConvergenceWarning)
                 res = solve_covariance(scenario, sig, h, mc=MonteCarlo(None, mc_replicates, seed))
+            n_warn += _reemit_others(caught, rp.ConvergenceWarning)
             vals.append(res.eps2)
             errs.append(res.eps2_se)
-        tab["sigma_eps2"], tab["sigma_eps2_se"] = vals, errs
+            conv.append(bool(res.converged))
+        tab["sigma_eps2"], tab["sigma_eps2_se"], tab["sigma_converged"] = vals, errs, conv
         s = tab.set_index("strategy")["sigma_eps2"]
         pick = "dlam0" if s["dlam0"] <= s["kappa0"] else "kappa0"
+    if n_warn:  # counted per solve, reported once (never swallowed)
+        warnings.warn(f"select --design: {n_warn} theory solves did not converge (see the "
+                      "table's converged columns)", rp.ConvergenceWarning, stacklevel=2)
     row = tab.set_index("strategy").loc[pick]
     text = (f"use strategy {pick} (lam1={row['lam1']:.4g}, lam2={row['lam2']:.4g}, "
             f"kappa={row['kappa']:.4g}, dlam={row['dlam']:.4g}) -- theory: {rep.theory}")

@@ -158,3 +158,23 @@ def test_good_configs_still_build():
     RPConfig()
     assert CNNPhaseConfig.quick().yuan_d == (250, 500, 1000, 2000, 4000, 8000)
     assert RPConfig.quick().mask_ratios == (0.0, 0.25, 0.5, 0.75)
+
+
+def test_select_for_design_reports_unconverged_solves(monkeypatch):
+    """ConvergenceWarnings of the theory solves are counted and re-emitted once, not
+    swallowed (issue 8)."""
+    import replica
+
+    original = replica.recommend
+
+    def warning_recommend(*args, **kwargs):
+        warnings.warn("stage 2 did not converge", replica.ConvergenceWarning, stacklevel=2)
+        warnings.warn("stage 1 did not converge", replica.ConvergenceWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(replica, "recommend", warning_recommend)
+    sc = replica.TransferScenario((0.5, 4.0), (0.1, 0.1),
+                                  replica.support_prior(0.10, [0.02, 0.02]))
+    A = np.random.default_rng(0).standard_normal((10, 20))
+    with pytest.warns(replica.ConvergenceWarning, match=r"[2-9]\d* theory solves did not converge"):
+        select_for_design(A, sc, n_grid=3)
