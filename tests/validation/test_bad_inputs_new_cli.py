@@ -7,11 +7,13 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from validation import datasets_images as di
 from validation.cli import main
 from validation.design_select import load_design_file, prepare_design, select_for_design
+from validation.experiments import cnn_phase as cp
 from validation.experiments.cnn_phase import CNNPhaseConfig, load_published_grid
 from validation.experiments.reconstruction_perception import (
     ReconstructionPerceptionConfig as RPConfig,
@@ -133,6 +135,16 @@ API_CASES = [
     ("rp n_jobs 0", lambda d: RPConfig(n_jobs=0), "n_jobs = 0"),
     ("rp proj_augment str", lambda d: RPConfig(proj_augment="yes"), "proj_augment"),
     ("rp parts empty", lambda d: RPConfig(parts=()), "parts = ()"),
+    ("kou_row_task empty mu", lambda d: cp.kou_row_task(100, [], "pytorch", 10, 0, 0), "mu = []"),
+    ("yuan_row_task empty u", lambda d: cp.yuan_row_task(100, [], {}, 10, 0, 0), "u = []"),
+    ("seed_grids no columns", lambda d: cp.seed_grids(pd.DataFrame({"a": [1]}), "err",
+                                                      "mu_norm", [1], [1]), "runs: expected"),
+    ("seed_grids unknown d", lambda d: cp.seed_grids(
+        pd.DataFrame({"seed": [0], "d": [100], "err": [0.1], "mu_norm": [0.5]}), "err",
+        "mu_norm", [200], [0.5]), "d_vals / s_vals"),
+    ("fit_constants names mismatch", lambda d: cp.fit_constants(
+        np.zeros((2, 3, 3)), [1, 2, 3], [1, 2, 3], (0.2, 0.3), "thm43", {}, ("a",), ""),
+     "one name per level"),
     ("cifar corrupt batch", lambda d: di.load_cifar_python(d / "cifar"), "data_batch_1"),
     ("cifar corrupt test batch", lambda d: di.load_cifar_python(d / "cifar", split="test"),
      "test_batch"),

@@ -243,6 +243,11 @@ class CNNPhaseConfig:
 # ------------------------------------------------------------------------------------------
 
 
+def _check_row(name: str, v) -> None:
+    if not isinstance(v, list | tuple) or not v:
+        raise ValueError(f"{name} = {v!r}: a non-empty list of signal norms")
+
+
 def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int) -> list[dict]:
     """All ``|mu|`` of one ``d`` for one seed, Kou setting (published scaling), batched.
 
@@ -250,6 +255,7 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     package's model (``docs/cnn_theory.md`` §2: no bias, ``N(0, 0.01^2)`` filters) at the same
     learning rate.
     """
+    _check_row("mu", mu)
     c0 = time.process_time()
     sts = [dynamics.KouSetting.published(int(d), float(v), init=init,
                                          bias=(init == "pytorch")) for v in mu]
@@ -265,6 +271,7 @@ kou_row_task.cache_version = 3
 def yuan_row_task(d: int, u: list, setting: dict, n_test: int, root: int,
                   seed: int) -> list[dict]:
     """All ``|u|`` of one ``d`` for one seed, Yuan setting: transfer and scratch, batched."""
+    _check_row("u", u)
     c0 = time.process_time()
     sts = [dynamics.CNNTransferSetting(**{**setting, "d": int(d), "u_norm": float(v)})
            for v in u]
@@ -309,15 +316,24 @@ def _yuan_runs(cfg: CNNPhaseConfig) -> pd.DataFrame:
 
 def seed_grids(runs: pd.DataFrame, col: str, s_col: str, d_vals, s_vals) -> np.ndarray:
     """(n_seeds, n_d, n_s) array of ``col``."""
+    missing = [c for c in ("seed", "d", col, s_col) if c not in getattr(runs, "columns", ())]
+    if missing:
+        raise ValueError(f"runs: expected a runs table with columns {missing}")
     piv = runs.pivot_table(index=["seed", "d"], columns=s_col, values=col)
     seeds = sorted(runs["seed"].unique())
-    return np.stack([piv.loc[sd].loc[list(d_vals), list(s_vals)].to_numpy() for sd in seeds])
+    try:
+        return np.stack([piv.loc[sd].loc[list(d_vals), list(s_vals)].to_numpy()
+                         for sd in seeds])
+    except KeyError as err:
+        raise ValueError(f"d_vals / s_vals: {err} is not a cell of the runs table") from None
 
 
 def fit_constants(grids: np.ndarray, s_vals, d_vals, levels, theorem: str, params: dict,
                   names: tuple[str, str], fitted_on: str, *, n_boot=200, rng=0,
                   noise_sd=None) -> list[dynamics.PhaseFit]:
     """One :class:`dynamics.PhaseFit` per level (``names``: the constants, e.g. C1', C3')."""
+    if len(levels) != len(names):
+        raise ValueError(f"levels = {levels!r} and names = {names!r}: one name per level")
     fits = []
     for k, (lv, name) in enumerate(zip(levels, names, strict=True)):
         fits.append(dynamics.fit_phase(
