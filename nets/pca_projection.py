@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nets.checks import check_count
+from nets.checks import check_count, check_positive
 
 
 def _images(name: str, a, min_rows: int = 1) -> np.ndarray:
@@ -198,6 +198,16 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], out.flip(3), out)
 
 
+def _labels(name: str, y, num_classes: int) -> np.ndarray:
+    """Integer labels in ``[0, num_classes)`` as a 1-d array, or a ValueError naming ``y``."""
+    a = np.asarray(y)
+    if a.ndim != 1 or a.size == 0 or a.dtype.kind not in "iu" or a.min() < 0 \
+            or a.max() >= num_classes:
+        raise ValueError(f"{name}: expected a non-empty 1-d array of integer labels in "
+                         f"[0, num_classes = {num_classes})")
+    return a
+
+
 def train_classifier(model: nn.Module, X_train, y_train, X_test, y_test, num_classes: int, *,
                      epochs: int = 50, batch_size: int = 512, lr: float = 1e-3,
                      weight_decay: float = 1e-3, augment: bool = False, seed: int = 0,
@@ -207,12 +217,19 @@ def train_classifier(model: nn.Module, X_train, y_train, X_test, y_test, num_cla
     Images are ``(N, C, H, W)`` arrays (flat inputs for an MLP are fine when ``augment`` is
     False).  Mixed precision (fp16 autocast) is used on CUDA, as in the authors' runs.
     """
-    dev = torch.device(device)
-    xtr = torch.as_tensor(np.asarray(X_train), dtype=torch.float32)
-    xte = torch.as_tensor(np.asarray(X_test), dtype=torch.float32)
-    ytr = torch.as_tensor(np.asarray(y_train), dtype=torch.long)
+    num_classes = check_count("num_classes", num_classes, 2)
+    epochs, batch_size = check_count("epochs", epochs), check_count("batch_size", batch_size)
+    lr, seed = check_positive("lr", lr), check_count("seed", seed, 0)
+    if isinstance(weight_decay, bool) or not (isinstance(weight_decay, int | float)
+                                              and 0 <= weight_decay < math.inf):
+        raise ValueError(f"weight_decay = {weight_decay!r}: must be a finite number >= 0")
+    xtr = torch.as_tensor(_images("X_train", X_train), dtype=torch.float32)
+    xte = torch.as_tensor(_images("X_test", X_test), dtype=torch.float32)
+    ytr = torch.as_tensor(_labels("y_train", y_train, num_classes), dtype=torch.long)
+    _labels("y_test", y_test, num_classes)
     if len(xtr) != len(ytr):
         raise ValueError(f"X_train has {len(xtr)} rows but y_train {len(ytr)}")
+    dev = torch.device(device)
     if augment and xtr.ndim != 4:
         raise ValueError("augment=True needs images of shape (N, C, H, W)")
     g = torch.Generator().manual_seed(int(seed))

@@ -19,6 +19,15 @@ LAM = np.array([3.0, 2.0, 1.0])
 RNG = np.random.default_rng(3)
 
 
+XC = np.random.default_rng(4).standard_normal((40, 8))
+YC = np.arange(40) % 3
+
+
+def _clf(X=XC, y=YC, num_classes=3, **kw):
+    return pp.train_classifier(pp.MLPClassifier(8, 3), X, y, XC, YC, num_classes,
+                               **{"epochs": 1, **kw})
+
+
 def _train(X=X, **kw):
     return ae.train_autoencoder(ae.LinearAutoencoder(16, 2), X, **kw)
 
@@ -121,6 +130,16 @@ CASES = [
     ("MLP dim 0", lambda: pp.MLPClassifier(0, 3), "dim = 0"),
     ("MLP classes 0", lambda: pp.MLPClassifier(10, 0), "num_classes = 0"),
     ("MLP depth 2.5", lambda: pp.MLPClassifier(10, 3, 2.5), "depth = 2.5"),
+    ("train_classifier epochs 0", lambda: _clf(epochs=0), "epochs = 0"),
+    ("train_classifier batch_size 0", lambda: _clf(batch_size=0), "batch_size = 0"),
+    ("train_classifier lr str", lambda: _clf(lr="a"), "lr = 'a'"),
+    ("train_classifier weight_decay < 0", lambda: _clf(weight_decay=-1), "weight_decay = -1"),
+    ("train_classifier seed str", lambda: _clf(seed="a"), "seed = 'a'"),
+    ("train_classifier one class", lambda: _clf(num_classes=1), "num_classes = 1"),
+    ("train_classifier label out of range", lambda: _clf(y=YC + 5), "y_train: expected"),
+    ("train_classifier float labels", lambda: _clf(y=YC.astype(float)), "y_train: expected"),
+    ("train_classifier X NaN", lambda: _clf(X=XC * NAN), "X_train contains NaN"),
+    ("train_classifier X empty", lambda: _clf(X=XC[:0], y=YC[:0]), "X_train has shape"),
     ("macro_accuracy mismatch", lambda: pp.macro_accuracy(np.zeros(3), np.zeros(4), 2),
      "pred has shape"),
     ("macro_accuracy classes 0", lambda: pp.macro_accuracy(np.zeros(3), np.zeros(3), 0),
