@@ -99,9 +99,19 @@ def patch_labels(image_shape, patch_size) -> np.ndarray:
     return lab.reshape(-1)
 
 
+MAX_ENTRIES = 500_000_000
+"""Largest array (entries) :func:`same_patch_matrix` / :func:`sample_masks` allocate."""
+
+
+def _check_entries(what: str, *shape: int) -> None:
+    if math.prod(shape) > MAX_ENTRIES:
+        raise ValueError(f"{what}: shape {shape} is over the {MAX_ENTRIES:.0e} entries allowed")
+
+
 def same_patch_matrix(image_shape, patch_size) -> np.ndarray:
     """Boolean ``D x D`` matrix, True where pixels ``i`` and ``j`` share a patch."""
     lab = patch_labels(image_shape, patch_size)
+    _check_entries("image_shape (D x D matrix)", lab.size, lab.size)
     return lab[:, None] == lab[None, :]
 
 
@@ -154,6 +164,11 @@ def sample_masks(n: int, mask_ratio, image_shape, patch_size, seed=None) -> np.n
         raise ValueError(f"n = {n!r}: number of masks must be a positive integer")
     p = check_mask_ratio(mask_ratio)
     lab = patch_labels(image_shape, patch_size)
-    rng = np.random.default_rng(seed)
+    _check_entries(f"n = {n} masks", int(n), lab.size)
+    try:
+        rng = np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
+                         "None") from None
     keep = rng.random((int(n), int(lab.max()) + 1)) >= p
     return keep[:, lab].astype(float)

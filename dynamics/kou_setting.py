@@ -112,6 +112,12 @@ class KouSetting:
         _check_int("n", self.n, 1)
         _check_int("m", self.m, 1)
         _check_int("steps", self.steps, 0)
+        for name, cap in (("d", 10**7), ("n", 10**7), ("m", 10**5), ("steps", 10**7)):
+            if getattr(self, name) > cap:
+                raise ValueError(f"{name} = {getattr(self, name)}: at most {cap:.0e}")
+        if self.n * self.d > MAX_ENTRIES:
+            raise ValueError(f"n = {self.n}, d = {self.d}: {self.n} x {self.d} noise draws are "
+                             f"over the {MAX_ENTRIES:.0e} entries allowed")
         _check_real("mu_norm", self.mu_norm, nonneg=True)
         for name in ("sigma_p", "eta", "init_scale", "sigma_0"):
             _check_real(name, getattr(self, name), positive=True)
@@ -150,6 +156,28 @@ class KouSetting:
         return mu
 
 
+MAX_ENTRIES = 500_000_000
+"""Largest ``n x d`` draw (entries) :func:`sample_kou` agrees to allocate."""
+
+
+def _rng(rng) -> np.random.Generator:
+    """``numpy.random.default_rng(rng)``, or a ValueError naming ``rng``."""
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise ValueError(f"rng = {rng!r}: give a non-negative integer seed, a numpy Generator "
+                         "or None") from None
+
+
+def _check_draw(setting, n) -> None:
+    if not isinstance(setting, KouSetting):
+        raise ValueError(f"setting: expected a KouSetting, got {type(setting).__name__}")
+    _check_int("n", n, 1)
+    if n * (setting.d + 1) * 2 > MAX_ENTRIES:
+        raise ValueError(f"n = {n}: {n} x 2 x {setting.d + 1} patches are over the "
+                         f"{MAX_ENTRIES:.0e} entries allowed")
+
+
 def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     """Draw ``n`` samples ``[yhat mu, xi]`` with flipped labels (Kou et al. 2023, §3).
 
@@ -157,8 +185,8 @@ def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     ``setting.bias`` the patches carry an extra last coordinate equal to 1 (shape
     ``(n, 2, d + 1)``; ``xi`` stays ``(n, d)``).
     """
-    _check_int("n", n, 1)
-    rng = np.random.default_rng(rng)
+    _check_draw(setting, n)
+    rng = _rng(rng)
     mu = setting.signal
     y_true, y, xi = draw_kou(setting, n, rng)
     patches = np.ones((n, 2, setting.d + int(setting.bias)))
@@ -170,6 +198,9 @@ def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
 
 def draw_kou(setting: KouSetting, n: int, rng: np.random.Generator):
     """The random part of :func:`sample_kou` (same draws): true labels, labels, noises."""
+    _check_draw(setting, n)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng = {rng!r}: expected a numpy.random.Generator")
     y_true = rng.choice(np.array([-1.0, 1.0]), size=n)
     y = np.where(rng.random(n) < setting.flip_prob, -y_true, y_true)
     xi = setting.sigma_p * rng.standard_normal((n, setting.d))
@@ -182,7 +213,9 @@ def kou_init(setting: KouSetting, rng) -> np.ndarray:
     Shape (2, m, d), or (2, m, d + 1) with ``setting.bias`` (last coordinate: the bias; PyTorch
     draws it like the weights, :math:`U(-s/\sqrt d, s/\sqrt d)`; 0 with the Gaussian init).
     """
-    rng = np.random.default_rng(rng)
+    if not isinstance(setting, KouSetting):
+        raise ValueError(f"setting: expected a KouSetting, got {type(setting).__name__}")
+    rng = _rng(rng)
     shape = (2, setting.m, setting.d + int(setting.bias))
     if setting.init == "gaussian":
         W = setting.sigma_0 * rng.standard_normal(shape)

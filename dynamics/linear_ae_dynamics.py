@@ -25,7 +25,10 @@ from numbers import Real
 
 import numpy as np
 
+from dynamics.checks import check_real
 from dynamics.linear_reconstruction import check_data
+
+MAX_GD_STEPS = 10_000_000
 
 __all__ = [
     "mode_strengths",
@@ -75,6 +78,9 @@ def mode_strengths(eigenvalues, times, init: float = 1e-4, lr: float | None = No
         return 1.0 / (1.0 + np.exp(-z))
     if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr * lam.max() < 0.5:
         raise ValueError(f"lr = {lr!r}: need 0 < lr * max eigenvalue < 1/2 for stable GD")
+    if t.max() > MAX_GD_STEPS:
+        raise ValueError(f"times has a step count {t.max():g}: the GD recursion is run step by "
+                         f"step, at most {MAX_GD_STEPS} steps")
     steps = t.astype(int)
     if np.any(steps != t):
         raise ValueError("times must be integer step counts when lr is given")
@@ -93,7 +99,10 @@ def mode_strengths(eigenvalues, times, init: float = 1e-4, lr: float | None = No
 def mode_losses(eigenvalues, strengths) -> np.ndarray:
     r"""Loss per direction :math:`\lambda_i(1-p_i)^2` (broadcast over leading axes)."""
     lam = _eig(eigenvalues)
-    p = np.asarray(strengths, dtype=float)
+    p = check_data("strengths", strengths, max(np.ndim(strengths), 1))
+    if p.shape[-1] != lam.size:
+        raise ValueError(f"strengths has shape {p.shape}: the last axis must have one entry per "
+                         f"eigenvalue ({lam.size})")
     return lam * (1.0 - p) ** 2
 
 
@@ -133,7 +142,7 @@ def subspace_loss_curves(eigenvalues, strengths, variance_fraction: float = 0.75
     shape ``(T,)``, each the subspace loss divided by its value at :math:`p=0`.
     """
     lam = _eig(eigenvalues)
-    f = float(variance_fraction)
+    f = check_real("variance_fraction", variance_fraction)
     if not 0 < f < 1:
         raise ValueError(f"variance_fraction = {variance_fraction!r}: must lie in (0, 1)")
     order = np.argsort(lam)[::-1]

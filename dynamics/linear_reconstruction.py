@@ -32,6 +32,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg as sla
 
+from dynamics.checks import float_array
 from dynamics.denoising_moments import (
     check_image_shape,
     gaussian_second_moment,
@@ -58,7 +59,9 @@ __all__ = [
 
 def check_data(name: str, X, ndim: int = 2) -> np.ndarray:
     """Float64 array of ``ndim`` dimensions, finite; ValueError naming ``name`` otherwise."""
-    a = np.asarray(X, dtype=float)
+    if np.iscomplexobj(X):
+        raise ValueError(f"{name} is complex: expected a real numeric array")
+    a = float_array(name, X)
     if a.ndim != ndim:
         raise ValueError(f"{name} has shape {a.shape}: expected a {ndim}-d array")
     if a.size == 0:
@@ -190,6 +193,8 @@ def generalised_eigh(obj: LinearObjective, lo: int) -> tuple[np.ndarray, np.ndar
 
 def solve(obj: LinearObjective, K: int) -> LinearSolution:
     """Closed-form optimal encoder, head and loss of ``obj`` at width ``K`` (the lemma)."""
+    if not isinstance(obj, LinearObjective):
+        raise ValueError(f"obj: expected a LinearObjective, got {type(obj).__name__}")
     D = obj.dim
     K = _check_K(K, D)
     mu, V = generalised_eigh(obj, max(D - K - 1, 0))
@@ -206,6 +211,8 @@ def optimal_encoder(obj: LinearObjective, K: int) -> np.ndarray:
 
 
 def _check_encoder(obj: LinearObjective, E) -> np.ndarray:
+    if not isinstance(obj, LinearObjective):
+        raise ValueError(f"obj: expected a LinearObjective, got {type(obj).__name__}")
     e = check_data("encoder", E)
     if e.shape[1] != obj.dim:
         raise ValueError(
@@ -217,6 +224,9 @@ def _check_encoder(obj: LinearObjective, E) -> np.ndarray:
 def optimal_head(obj: LinearObjective, E) -> np.ndarray:
     r""":math:`H^\star=BE^\top(EM_2E^\top)^{-1}` for a fixed encoder ``E`` (``K x D``)."""
     e = _check_encoder(obj, E)
+    if np.linalg.matrix_rank(e) < e.shape[0]:
+        raise ValueError(f"encoder ({e.shape[0]} x {e.shape[1]}) has linearly dependent rows: "
+                         "the optimal head is not determined")
     G = e @ obj.second_moment @ e.T
     return np.linalg.solve(G, e @ obj.cross.T).T
 
@@ -244,6 +254,9 @@ def subspace_distance(E1, E2) -> float:
     b = check_data("E2", E2)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"E1 has shape {a.shape} and E2 {b.shape}: dimensions differ")
+    for name, m in (("E1", a), ("E2", b)):
+        if not np.any(m):
+            raise ValueError(f"{name} is zero: it spans no subspace")
     ang = sla.subspace_angles(a.T, b.T)
     return float(np.sin(np.max(ang)))
 

@@ -31,12 +31,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from dynamics.checks import check_count, check_real, float_array
 from dynamics.cnn_theory import transfer_term
+from dynamics.linear_reconstruction import check_data
 
 __all__ = ["isotonic_decreasing", "boundary", "fit_exponent", "theorem_constant",
            "cell_noise_sd", "PhaseFit", "fit_phase", "THEOREMS"]
 
 THEOREMS = ("thm43", "thm42")
+_PARAMS = {"thm43": ("N", "sigma_p"), "thm42": ("alpha", "N1", "N2", "v2_norm", "sigma_p1",
+                                                 "sigma_p2")}
+MAX_BOOT = 100_000
 
 
 def _check_level(level: float) -> float:
@@ -45,11 +50,33 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _check_d(d, name: str = "d") -> np.ndarray:
+    d = check_data(name, d, 1)
+    if np.any(d <= 0):
+        raise ValueError(f"{name} = {d.tolist()}: dimensions must be positive")
+    return d
+
+
+def _check_params(theorem: str, params) -> dict:
+    """``params`` as a dict of finite floats with the keys the theorem needs."""
+    if not isinstance(params, dict):
+        raise ValueError(f"params = {params!r}: must be a dict with keys {_PARAMS[theorem]}")
+    missing = [k for k in _PARAMS[theorem] if k not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}: theorem {theorem} needs {_PARAMS[theorem]}")
+    out = {k: check_real(f"params[{k!r}]", v) for k, v in params.items()
+           if k in _PARAMS[theorem] or k == "v_norm"}
+    for k in ("sigma_p", "sigma_p1", "sigma_p2", "N", "N1", "N2"):
+        if k in out and out[k] <= 0:
+            raise ValueError(f"params[{k!r}] = {out[k]}: must be positive")
+    return out
+
+
 def isotonic_decreasing(y: np.ndarray) -> np.ndarray:
     """Least-squares non-increasing fit of ``y`` (pool adjacent violators)."""
     vals: list[float] = []
     sizes: list[int] = []
-    for v in np.asarray(y, dtype=float):
+    for v in check_data("y", y, 1):
         vals.append(v)
         sizes.append(1)
         while len(vals) > 1 and vals[-2] < vals[-1]:
@@ -99,8 +126,8 @@ def boundary(grid: np.ndarray, s_values: np.ndarray, level: float) -> np.ndarray
         NaN where the fitted error does not cross ``level`` inside the grid.
     """
     level = _check_level(level)
-    grid = np.asarray(grid, dtype=float)
-    s = np.asarray(s_values, dtype=float)
+    grid = check_data("grid", grid, 2)
+    s = check_data("s_values", s_values, 1)
     if grid.ndim != 2 or grid.shape[1] != s.size:
         raise ValueError(f"grid has shape {grid.shape}: expected (n_d, {s.size})")
     if np.any(np.diff(s) <= 0):
@@ -113,9 +140,13 @@ def fit_exponent(d: np.ndarray, s_star: np.ndarray) -> tuple[float, float]:
 
     Theorem 4.3's form predicts :math:`\beta = 1/4`.
     """
-    ok = np.isfinite(s_star) & (np.asarray(s_star) > 0)
-    x, y = np.log(np.asarray(d, float)[ok]), np.log(np.asarray(s_star)[ok])
-    if x.size < 3:
+    d = _check_d(d)
+    s_star = float_array("s_star", s_star)
+    if s_star.shape != d.shape:
+        raise ValueError(f"s_star has shape {np.shape(s_star)}: expected {d.shape} (one per d)")
+    ok = np.isfinite(s_star) & (s_star > 0)
+    x, y = np.log(d[ok]), np.log(s_star[ok])
+    if x.size < 3 or np.ptp(x) == 0:
         return np.nan, np.nan
     A = np.vstack([x, np.ones_like(x)]).T
     coef, res, *_ = np.linalg.lstsq(A, y, rcond=None)
@@ -138,8 +169,13 @@ def theorem_constant(theorem: str, d, s_star, params: dict) -> np.ndarray:
         ``thm43``: ``N``, ``sigma_p``, ``v_norm`` (fixed task-specific norm, 0 for Kou).
         ``thm42``: ``alpha``, ``N1``, ``N2``, ``v2_norm``, ``sigma_p1``, ``sigma_p2``.
     """
-    d = np.asarray(d, dtype=float)
-    s = np.asarray(s_star, dtype=float)
+    if theorem not in THEOREMS:
+        raise ValueError(f"theorem = {theorem!r}: must be one of {THEOREMS}")
+    params = _check_params(theorem, params)
+    d = _check_d(d)
+    s = float_array("s_star", s_star)
+    if s.shape != d.shape:
+        raise ValueError(f"s_star has shape {s.shape}: expected {d.shape} (one per d)")
     if theorem == "thm43":
         uv2 = s**2 + params.get("v_norm", 0.0) ** 2
         return params["N"] * uv2**2 / (params["sigma_p"] ** 4 * d)
@@ -156,7 +192,14 @@ def cell_noise_sd(grid: np.ndarray, band=(0.15, 0.45)) -> float:
     :math:`r_{t,s} = x_{t,s} - (x_{t-1,s}+x_{t+1,s})/2` has variance :math:`\tfrac32\sigma^2`
     where the mean is locally linear in ``d``; cells whose value lies in ``band`` are used.
     """
-    x = np.asarray(grid, dtype=float)
+    x = check_data("grid", grid, 2)
+    try:
+        lo, hi = (check_real("band", b) for b in band)
+    except (TypeError, ValueError):
+        raise ValueError(f"band = {band!r}: must be a pair (lo, hi) of finite numbers") from None
+    if not lo < hi:
+        raise ValueError(f"band = {band!r}: need lo < hi")
+    band = (lo, hi)
     r = x[1:-1] - 0.5 * (x[:-2] + x[2:])
     mid = x[1:-1]
     sel = (mid > band[0]) & (mid < band[1])
@@ -231,14 +274,26 @@ def fit_phase(grids, s_values, d_values, level, theorem, params, *, n_boot=200, 
     level = _check_level(level)
     if theorem not in THEOREMS:
         raise ValueError(f"theorem = {theorem!r}: must be one of {THEOREMS}")
-    g = np.asarray(grids, dtype=float)
-    d = np.asarray(d_values, dtype=float)
+    n_boot = check_count("n_boot", n_boot, 1)
+    if n_boot > MAX_BOOT:
+        raise ValueError(f"n_boot = {n_boot}: must be <= {MAX_BOOT}")
+    if noise_sd is not None:
+        noise_sd = check_real("noise_sd", noise_sd, positive=True)
+    g = float_array("grids", grids)
+    d = _check_d(d_values, "d_values")
+    s_values = check_data("s_values", s_values, 1)
     if g.ndim == 2:
         g = g[None]
-    if g.ndim != 3 or g.shape[1:] != (d.size, np.size(s_values)):
-        raise ValueError(f"grids has shape {np.shape(grids)}: expected (n_seeds, {d.size}, "
+    if g.ndim != 3 or g.shape[1:] != (d.size, np.size(s_values)) or g.shape[0] == 0:
+        raise ValueError(f"grids has shape {np.shape(grids)}: expected (n_seeds >= 1, {d.size}, "
                          f"{np.size(s_values)}) or ({d.size}, {np.size(s_values)})")
-    rng = np.random.default_rng(rng)
+    check_data("grids", g.reshape(g.shape[0], -1))
+    params = _check_params(theorem, params)
+    try:
+        rng = np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise ValueError(f"rng = {rng!r}: give a non-negative integer seed, a numpy "
+                         "Generator or None") from None
     mean = g.mean(axis=0)
     b, beta, const = _summaries(mean, s_values, d, level, theorem, params)
     if g.shape[0] == 1 and noise_sd is None:

@@ -24,6 +24,7 @@ from numbers import Integral
 
 import numpy as np
 
+from dynamics.checks import check_real, float_array
 from dynamics.linear_reconstruction import (
     check_data,
     denoising_objective,
@@ -36,18 +37,39 @@ __all__ = ["alignment_preprocess", "one_hot", "alignment_curve", "masking_impact
 def alignment_preprocess(X, seed=0, jitter: float = 1e-3) -> np.ndarray:
     r"""Authors' preprocessing: flatten, add :math:`10^{-3}\,\mathrm{std}(X)\,\mathcal N(0,1)`
     jitter, centre each feature, divide by the global std."""
-    X = check_data("X", np.reshape(np.asarray(X, dtype=float), (np.shape(X)[0], -1)))
-    rng = np.random.default_rng(seed)
+    X = float_array("X", X)
+    if X.ndim < 2 or X.shape[0] < 2 or X[0].size == 0:
+        raise ValueError(f"X has shape {X.shape}: expected (N >= 2, D, ...) samples")
+    X = check_data("X", X.reshape(X.shape[0], -1))
+    jitter = check_real("jitter", jitter, nonneg=True)
+    rng = _rng(seed)
     X = X + jitter * X.std() * rng.standard_normal(X.shape)
     X = X - X.mean(axis=0)
-    return X / X.std()
+    sd = X.std()
+    if not sd > 0:
+        raise ValueError("X is constant over samples: cannot scale by its standard deviation")
+    return X / sd
+
+
+def _rng(seed) -> np.random.Generator:
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
+                         "None") from None
 
 
 def one_hot(labels) -> np.ndarray:
     """One-hot matrix ``N x C`` of integer class labels (classes = sorted unique labels)."""
     lab = np.asarray(labels)
-    if lab.ndim != 1:
-        raise ValueError(f"labels has shape {lab.shape}: expected a 1-d array of class labels")
+    if lab.ndim != 1 or lab.size == 0:
+        raise ValueError(f"labels has shape {lab.shape}: expected a non-empty 1-d array of "
+                         "class labels")
+    bad_float = lab.dtype.kind == "f" and not (np.all(np.isfinite(lab))
+                                               and np.all(lab == np.round(lab)))
+    if bad_float or lab.dtype.kind in "cOV":
+        raise ValueError(f"labels (dtype {lab.dtype}): class labels must be integers or strings "
+                         "(NaN, fractions, None refused)")
     classes, idx = np.unique(lab, return_inverse=True)
     out = np.zeros((lab.size, classes.size))
     out[np.arange(lab.size), idx] = 1.0
@@ -79,6 +101,10 @@ def alignment_curve(X, labels, Ks=None, noise: str = "none", **noise_kw) -> np.n
         raise ValueError(f"labels have {Y.shape[0]} rows but X has {X.shape[0]}")
     D = X.shape[1]
     Ks = np.arange(1, D + 1) if Ks is None else np.asarray(Ks)
+    if Ks.ndim != 1 or Ks.size == 0:
+        raise ValueError(f"Ks = {Ks!r}: expected a non-empty 1-d sequence of widths")
+    if not np.any(Y):
+        raise ValueError("labels: the label matrix is zero, the alignment is undefined")
     for k in Ks:
         if isinstance(k, bool) or not isinstance(k, Integral | np.integer) or not 1 <= k <= D:
             raise ValueError(f"Ks contains {k!r}: widths must be integers in [1, D = {D}]")
@@ -92,8 +118,12 @@ def alignment_curve(X, labels, Ks=None, noise: str = "none", **noise_kw) -> np.n
 
 def masking_impact(align_noisy, align_clean) -> np.ndarray:
     """Relative change (percent) of the alignment caused by denoising, as in the authors' code."""
-    a = np.asarray(align_noisy, dtype=float)
-    b = np.asarray(align_clean, dtype=float)
+    a = float_array("align_noisy", align_noisy)
+    b = float_array("align_clean", align_clean)
     if a.shape != b.shape:
         raise ValueError(f"align_noisy has shape {a.shape} but align_clean {b.shape}")
+    check_data("align_noisy", a, a.ndim)
+    check_data("align_clean", b, b.ndim)
+    if np.any(b == 0):
+        raise ValueError("align_clean contains 0: the relative change is undefined")
     return 100.0 * (a - b) / b

@@ -49,6 +49,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from dynamics.checks import check_real
 from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
 
@@ -173,6 +174,14 @@ class TransferPrediction:
         return dict(self.__dict__)
 
 
+def _rng(seed) -> np.random.Generator:
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
+                         "None") from None
+
+
 def _check_alpha(alpha) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not (
             math.isfinite(alpha) and alpha >= 0):
@@ -200,6 +209,7 @@ def source_encoder(problem: LinearTransferProblem, alpha: float, K: int,
         ``alpha = 0`` with ``K`` larger than the number of source outputs; use a small
         ``alpha > 0`` for the limit alpha -> 0+ (reconstruction breaks the tie).
     """
+    rtol = check_real("rtol", rtol, nonneg=True)
     sol = solve(source_objective(problem, alpha), K)
     gap = sol.eigengap / max(sol.eigenvalues[0], 1e-300)
     if gap < rtol:
@@ -215,6 +225,9 @@ def source_encoder(problem: LinearTransferProblem, alpha: float, K: int,
 def population_residual(problem: LinearTransferProblem, E) -> float:
     r"""Population residual on z = E x: Var(y_t) - tr[C_t E^T (E S E^T)^{-1} E C_t^T]."""
     E = _as_rows("encoder", E, problem.dim)
+    if np.linalg.matrix_rank(E) < E.shape[0]:
+        raise ValueError(f"encoder ({E.shape[0]} x {E.shape[1]}) has linearly dependent rows: "
+                         "the OLS head on its features is not determined")
     G = E @ problem.cov @ E.T
     F = E @ problem.target_cross.T
     return float(max(problem.target_var - np.sum(F * np.linalg.solve(G, F)), 0.0))
@@ -247,6 +260,8 @@ def _trace_term(problem: LinearTransferProblem, E, estimation: str, sigma2: floa
 
 
 def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferPrediction:
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
     K = E.shape[0]
     n = _check_nt(n_t, K, intercept)
     s2 = population_residual(problem, E)
@@ -295,6 +310,17 @@ def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
     """
     import pandas as pd
 
+    for name, grid in (("alphas", alphas), ("Ks", Ks), ("n_ts", n_ts)):
+        if np.ndim(grid) != 1 or np.size(grid) == 0:
+            raise ValueError(f"{name} = {grid!r}: expected a non-empty 1-d sequence")
+    for a in alphas:
+        _check_alpha(a)
+    for K in Ks:
+        if isinstance(K, bool) or not isinstance(K, Integral) or not 1 <= K <= problem.dim:
+            raise ValueError(f"Ks contains {K!r}: widths must be integers in [1, {problem.dim}]")
+    for n in n_ts:
+        if isinstance(n, bool) or not isinstance(n, Integral):
+            raise ValueError(f"n_ts contains {n!r}: sample sizes must be integers")
     rows = []
     for K in Ks:
         for a in alphas:
@@ -323,6 +349,11 @@ def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
 
 def best_alpha(table, error: str = "target_error"):
     """Row of the smallest ``error`` for every ``(K, n_t)`` of a transfer table."""
+    cols = getattr(table, "columns", None)
+    if cols is None or not {"K", "n_t"} <= set(cols):
+        raise ValueError("table: expected a DataFrame from transfer_error_table (columns K, n_t)")
+    if error not in cols:
+        raise ValueError(f"error = {error!r}: not a column of the table (e.g. 'target_error')")
     ok = table.dropna(subset=[error])
     idx = ok.groupby(["K", "n_t"])[error].idxmin()
     return ok.loc[idx].reset_index(drop=True)
@@ -389,11 +420,14 @@ class GaussianTransferTask:
             raise ValueError(f"D = {D!r}: must be an integer >= 4")
         if isinstance(n_source, bool) or not isinstance(n_source, Integral) or n_source < 1:
             raise ValueError(f"n_source = {n_source!r}: must be a positive integer")
-        if not 0 < decay < 1:
+        if not 0 < check_real("decay", decay) < 1:
             raise ValueError(f"decay = {decay!r}: must lie in (0, 1)")
+        if D > 100_000:
+            raise ValueError(f"D = {D}: at most 100000 input dimensions")
+        check_real("noise", noise, nonneg=True)
         lam = decay ** np.arange(D, dtype=float)
         h = D // 2
-        rng = np.random.default_rng(seed)
+        rng = _rng(seed)
         bs = np.zeros((n_source, D))
         bs[:, h:] = rng.standard_normal((n_source, D - h)) / np.sqrt(lam[h:] * (D - h))
         bt = bs.sum(0, keepdims=True) / np.sqrt(n_source)
@@ -409,7 +443,10 @@ class GaussianTransferTask:
         """``n`` draws ``(X, Y_source, Y_target)``."""
         if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
             raise ValueError(f"n = {n!r}: must be a positive integer")
-        rng = np.random.default_rng(seed)
+        width = self.eigenvalues.size + self.beta_source.shape[0] + self.beta_target.shape[0]
+        if n * width > 500_000_000:
+            raise ValueError(f"n = {n}: {n} x {width} draws are over the 5e+08 entries allowed")
+        rng = _rng(seed)
         X = rng.standard_normal((n, self.eigenvalues.size)) * np.sqrt(self.eigenvalues)
         ys = X @ self.beta_source.T + self.noise_source * rng.standard_normal(
             (n, self.beta_source.shape[0]))

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nets.checks import check_count, check_finite_tensor, check_positive
 from nets.errors import ConvergenceError, ConvergenceWarning, NonFiniteLossError
 
 __all__ = [
@@ -31,6 +32,44 @@ __all__ = [
     "train_adam",
     "train_autoencoder",
 ]
+
+
+MAX_PARAMETERS = 500_000_000
+"""Largest weight matrix (entries) a model of :mod:`nets` agrees to allocate."""
+
+
+def check_tol(tol) -> float:
+    """``tol`` as a finite float >= 0, or a ValueError naming it."""
+    try:
+        v = float(tol)
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(tol, bool) or not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"tol = {tol!r}: must be a finite number >= 0")
+    return v
+
+
+def check_strict(strict) -> bool:
+    if not isinstance(strict, bool | np.bool_):
+        raise ValueError(f"strict = {strict!r}: must be True or False")
+    return bool(strict)
+
+
+def as_data(name: str, a, dtype, device) -> torch.Tensor:
+    """``a`` as a finite 2-d tensor ``(N >= 1, D >= 1)``; ValueError naming ``name``."""
+    if isinstance(a, torch.Tensor):
+        if a.is_complex():
+            raise ValueError(f"{name} is complex: expected real data")
+        t = a.to(dtype=dtype, device=device)
+    else:
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{name}: expected real numbers, got {arr.dtype} entries")
+        t = torch.as_tensor(arr, dtype=dtype, device=device)
+    if t.ndim != 2 or t.numel() == 0:
+        raise ValueError(f"{name} has shape {tuple(t.shape)}: expected a non-empty (N, D) array")
+    check_finite_tensor(name, t)
+    return t
 
 
 def _pos_int(name: str, v, minimum: int = 1) -> int:
@@ -53,6 +92,11 @@ class LinearAutoencoder(nn.Module):
         if width > dim:
             raise ValueError(f"width = K = {width}: must be <= the input dimension D = {dim}")
         out = dim if out_dim is None else _pos_int("out_dim", out_dim)
+        if max(dim, out) * width > MAX_PARAMETERS:
+            raise ValueError(f"dim = {dim}, width = {width}: a {max(dim, out)} x {width} weight "
+                             f"matrix is over the {MAX_PARAMETERS:.0e} entries allowed")
+        seed = 0 if seed is None else check_count("seed", seed, 0)
+        init_scale = check_positive("init_scale", init_scale)
         self.encoder = nn.Linear(dim, width, bias=False, dtype=dtype)
         self.decoder = nn.Linear(width, out, bias=False, dtype=dtype)
         g = torch.Generator().manual_seed(0 if seed is None else int(seed))
@@ -118,7 +162,14 @@ def patch_masks(n: int, image_shape, patch_size, mask_ratio: float,
                 device=None) -> torch.Tensor:
     """``n`` flattened masks (1 kept, 0 dropped); each ``ph x pw`` patch of each channel is
     dropped independently with probability ``mask_ratio``."""
-    c, h, w = _image_shape(image_shape, math.prod(tuple(image_shape)))
+    n = check_count("n", n, 1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator = {generator!r}: give a torch.Generator or None")
+    try:
+        pixels = math.prod(tuple(image_shape))
+    except TypeError:
+        raise ValueError(f"image_shape = {image_shape!r}: must be (H, W) or (C, H, W)") from None
+    c, h, w = _image_shape(image_shape, pixels)
     ph, pw = (patch_size, patch_size) if isinstance(patch_size, Integral) else tuple(patch_size)
     if ph < 1 or pw < 1 or h % ph or w % pw:
         raise ValueError(f"patch_size = {patch_size!r} does not divide the image size {h}x{w}")
@@ -135,6 +186,9 @@ def noisy_view(x: torch.Tensor, noise: str = "none", *, sigma: float = 0.0,
                mask_ratio: float = 0.0, image_shape=None, patch_size=1,
                generator: torch.Generator | None = None) -> torch.Tensor:
     """Clean, Gaussian-noised (``x + sigma * xi``) or patch-masked copy of the batch ``x``."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x: expected a torch.Tensor batch, got {type(x).__name__}")
+    check_finite_tensor("x", x)
     if noise == "none":
         return x
     if noise == "gaussian":
@@ -184,6 +238,8 @@ def train_lbfgs(params, loss_fn: Callable[[], torch.Tensor], *, max_iter: int = 
 
     Converged when the relative loss change over 20 inner iterations falls below ``tol``.
     """
+    max_iter, tol = check_count("max_iter", max_iter, 1), check_tol(tol)
+    strict = check_strict(strict)
     params = list(params)
     opt = torch.optim.LBFGS(params, lr=1.0, max_iter=20, history_size=100,
                             tolerance_grad=1e-14, tolerance_change=1e-16,
@@ -217,6 +273,9 @@ def train_adam(params, batch_loss: Callable[[torch.Tensor], torch.Tensor], n: in
     Converged when the mean epoch loss of the last 10% of epochs differs from the previous 10%
     by less than ``tol`` (relative).
     """
+    n, epochs = check_count("n", n, 1), check_count("epochs", epochs, 1)
+    batch_size, lr = check_count("batch_size", batch_size, 1), check_positive("lr", lr)
+    seed, tol, strict = check_count("seed", seed, 0), check_tol(tol), check_strict(strict)
     params = list(params)
     _pos_int("epochs", epochs)
     opt = torch.optim.Adam(params, lr=lr)
@@ -244,6 +303,23 @@ def train_adam(params, batch_loss: Callable[[torch.Tensor], torch.Tensor], n: in
     return _finish(losses, resid < tol, resid, strict, "Adam")
 
 
+def _check_fits(model: nn.Module, x: torch.Tensor, t: torch.Tensor) -> None:
+    """ValueError naming the shapes if ``model`` cannot map rows of ``x`` to rows of ``t``."""
+    was_training = model.training
+    try:
+        model.eval()  # one row through BatchNorm/Dropout without touching their state
+        with torch.no_grad():
+            out = model(x[:1])
+    except RuntimeError:
+        raise ValueError(f"X has shape {tuple(x.shape)}: its rows do not fit the model's "
+                         "input layer") from None
+    finally:
+        model.train(was_training)
+    if tuple(out.shape[1:]) != tuple(t.shape[1:]):
+        raise ValueError(f"targets have shape {tuple(t.shape)} but the model outputs "
+                         f"{tuple(out.shape[1:])} per row")
+
+
 def train_autoencoder(model: nn.Module, X, targets=None, *, noise: str = "none",
                       sigma: float = 0.0, mask_ratio: float = 0.0, image_shape=None,
                       patch_size=1, optimizer: str = "auto", epochs: int = 200,
@@ -255,10 +331,14 @@ def train_autoencoder(model: nn.Module, X, targets=None, *, noise: str = "none",
     minibatch otherwise.  ``X`` and ``targets`` are arrays or tensors of shape ``(N, D)`` and
     ``(N, C)``.
     """
+    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
+        raise ValueError(f"model: expected a torch.nn.Module with parameters, got "
+                         f"{type(model).__name__}")
     dtype = next(model.parameters()).dtype
     dev = next(model.parameters()).device
-    x = torch.as_tensor(np.asarray(X), dtype=dtype, device=dev)
-    t = x if targets is None else torch.as_tensor(np.asarray(targets), dtype=dtype, device=dev)
+    x = as_data("X", X, dtype, dev)
+    t = x if targets is None else as_data("targets", targets, dtype, dev)
+    _check_fits(model, x, t)
     if x.ndim != 2 or t.ndim != 2 or t.shape[0] != x.shape[0]:
         raise ValueError(f"X has shape {tuple(x.shape)} and targets {tuple(t.shape)}: need "
                          "(N, D) and (N, C) with the same N")
@@ -276,7 +356,7 @@ def train_autoencoder(model: nn.Module, X, targets=None, *, noise: str = "none",
                            max_iter=max_iter, strict=strict)
     if opt != "adam":
         raise ValueError(f"optimizer = {optimizer!r}: choose 'auto', 'lbfgs' or 'adam'")
-    g = torch.Generator().manual_seed(int(seed) + 1)
+    g = torch.Generator().manual_seed(check_count("seed", seed, 0) + 1)
 
     def batch_loss(idx):
         xb = noisy_view(x[idx], noise, generator=g, **kw)

@@ -98,8 +98,16 @@ def _get(d: dict, key: bytes):
 
 
 def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as f:
-        return pickle.load(f, encoding="bytes")  # noqa: S301 - the user's own CIFAR files
+    """A CIFAR batch (a dict with a ``data`` entry), or a ValueError naming the file."""
+    try:
+        with open(path, "rb") as f:
+            d = pickle.load(f, encoding="bytes")  # noqa: S301 - the user's own CIFAR files
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError,
+            ImportError, IndexError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable CIFAR python batch ({err})") from None
+    if not isinstance(d, dict) or not ({b"data", "data"} & set(d)):
+        raise ValueError(f"{path}: not a CIFAR python batch (no 'data' entry)")
+    return d
 
 
 def _to_images(flat) -> np.ndarray:

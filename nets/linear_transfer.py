@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from nets.autoencoders import TrainResult, train_lbfgs
+from nets.autoencoders import TrainResult, as_data, train_lbfgs
+from nets.checks import check_count
 
 __all__ = ["JointLinearModel", "joint_loss", "profiled_joint_loss", "train_joint", "fit_ols_head",
            "predict_head"]
@@ -36,6 +37,7 @@ class JointLinearModel(nn.Module):
                 raise ValueError(f"{name} = {v!r}: must be a positive integer")
         if width > dim:
             raise ValueError(f"width = K = {width}: must be <= the input dimension D = {dim}")
+        seed = check_count("seed", seed, 0)
         self.encoder = nn.Linear(dim, width, bias=False, dtype=dtype)
         self.head = nn.Linear(width, n_source, bias=True, dtype=dtype)
         self.decoder = nn.Linear(width, dim, bias=False, dtype=dtype)
@@ -59,14 +61,9 @@ def joint_loss(model: JointLinearModel, x: torch.Tensor, ys: torch.Tensor,
 
 
 def _tensor(name: str, a, dtype, device) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
-    if t.ndim == 1:
-        t = t[:, None]
-    if t.ndim != 2:
-        raise ValueError(f"{name} has shape {tuple(t.shape)}: expected (N, features)")
-    if torch.isnan(t).any():
-        raise ValueError(f"{name} contains NaN")
-    return t
+    if np.ndim(a) == 1:
+        a = np.asarray(a)[:, None] if not isinstance(a, torch.Tensor) else a[:, None]
+    return as_data(name, a, dtype, device)
 
 
 def profiled_joint_loss(encoder: torch.Tensor, x: torch.Tensor, ys: torch.Tensor,
@@ -109,7 +106,10 @@ def train_joint(X, Y_source, width: int, alpha: float, *, method: str = "varpro"
     if ys.shape[0] != x.shape[0]:
         raise ValueError(f"X has {x.shape[0]} rows but Y_source has {ys.shape[0]}: shapes "
                          "mismatch")
-    model = JointLinearModel(x.shape[1], width, ys.shape[1], seed=seed).to(device)
+    if x.shape[0] < 2:
+        raise ValueError(f"X has {x.shape[0]} rows: need at least 2 samples")
+    model = JointLinearModel(x.shape[1], width, ys.shape[1],
+                             seed=check_count("seed", seed, 0)).to(device)
     if method == "full":
         res = train_lbfgs(model.parameters(), lambda: joint_loss(model, x, ys, float(alpha)),
                           max_iter=max_iter, tol=tol, strict=strict)
@@ -129,9 +129,11 @@ def train_joint(X, Y_source, width: int, alpha: float, *, method: str = "varpro"
 
 def fit_ols_head(features, y, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares head ``y ~ b + w z``; returns ``w`` (``c_t x K``) and ``b`` (``c_t``)."""
-    Z = np.asarray(features, dtype=float)
-    Y = np.asarray(y, dtype=float)
+    Z = _finite_array("features", features)
+    Y = _finite_array("y", y)
     Y = Y[:, None] if Y.ndim == 1 else Y
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
     if Z.ndim != 2 or Y.ndim != 2 or Z.shape[0] != Y.shape[0]:
         raise ValueError(f"features have shape {Z.shape} and y {Y.shape}: need (n, K) and "
                          "(n, c) with the same n")
@@ -147,4 +149,19 @@ def fit_ols_head(features, y, intercept: bool = True) -> tuple[np.ndarray, np.nd
 
 def predict_head(w: np.ndarray, b: np.ndarray, features) -> np.ndarray:
     """``b + features @ w.T``."""
-    return np.asarray(b) + np.asarray(features) @ np.asarray(w).T
+    w, b, Z = _finite_array("w", w), _finite_array("b", b), _finite_array("features", features)
+    if w.ndim != 2 or Z.ndim != 2 or Z.shape[1] != w.shape[1] or b.shape not in (
+            (w.shape[0],), ()):
+        raise ValueError(f"w {w.shape}, b {b.shape} and features {Z.shape}: need (c, K), (c,) "
+                         "and (n, K)")
+    return b + Z @ w.T
+
+
+def _finite_array(name: str, a) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected real numbers, got {arr.dtype} entries")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr

@@ -15,7 +15,15 @@ from torch import nn
 __all__ = ["ResNet9", "conv_block"]
 
 
+MAX_WIDTH = 1024
+"""Largest ``width`` of :class:`ResNet9` (8 x width channels in the widest block)."""
+
+
 def conv_block(cin: int, cout: int, pool: bool = False) -> nn.Sequential:
+    """Conv 3x3 + BatchNorm + ReLU (+ 2x2 max-pool); ``cin``, ``cout`` positive integers."""
+    for name, v in (("cin", cin), ("cout", cout)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} = {v!r}: must be a positive integer")
     layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
     if pool:
         layers.append(nn.MaxPool2d(2, ceil_mode=True))
@@ -31,6 +39,8 @@ class ResNet9(nn.Module):
                         ("width", width)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} = {v!r}: must be a positive integer")
+        if width > MAX_WIDTH:
+            raise ValueError(f"width = {width}: must be <= {MAX_WIDTH}")
         w1, w2, w3, w4 = width, 2 * width, 4 * width, 8 * width
         w5 = max(1, round(1028 * width / 64))
         self.conv1 = conv_block(in_channels, w1)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numba import njit
 
-from replica.design import CovarianceDesign
+from replica.design import CovarianceDesign, check_count, check_number, check_size
 from replica.errors import ConvergenceError, ConvergenceWarning, NonFiniteIterateError
 from replica.scenario import TransferScenario, TransLassoHyper
 
@@ -74,11 +74,13 @@ class MonteCarlo:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.n_samples is not None and (isinstance(self.n_samples, bool)
-                                           or int(self.n_samples) < 1):
-            raise ValueError(f"n_samples = {self.n_samples}: must be an integer >= 1")
-        if isinstance(self.n_replicates, bool) or int(self.n_replicates) < 2:
+        if self.n_samples is not None:
+            object.__setattr__(self, "n_samples", check_count("n_samples", self.n_samples))
+        if isinstance(self.n_replicates, bool) or check_number(
+                "n_replicates", self.n_replicates) < 2:
             raise ValueError(f"n_replicates = {self.n_replicates}: need >= 2 for an error bar")
+        object.__setattr__(self, "n_replicates", check_count("n_replicates", self.n_replicates, 2))
+        object.__setattr__(self, "seed", check_count("seed", self.seed, 0))
 
 
 @njit(cache=True)
@@ -116,8 +118,53 @@ def _cd_one(sigma, q, b, w, x, c, tol, max_sweeps):
     return -max_sweeps
 
 
-@njit(cache=True)
 def batched_quadratic_lasso(sigma, q, B, W, X, tol, max_sweeps):
+    r"""Solve :math:`\min_x\frac12q_sx^\top\Sigma x-b_s^\top x+\sum_iw_{si}|x_i|` for every row s.
+
+    Checked entry point of :func:`_batched_cd` (same arguments and result): ``sigma`` (n, n)
+    with a positive diagonal, ``q`` (S,) positive, ``B``, ``W`` >= 0 and ``X`` (S, n) float64,
+    finite; ``X`` is overwritten with the solutions.
+    """
+    S = _square(sigma)
+    n = S.shape[0]
+    arrs = {}
+    for name, a, shape in (("q", q, (np.shape(B)[0] if np.ndim(B) else -1,)),
+                           ("B", B, None), ("W", W, None)):
+        arrs[name] = _finite(name, a, shape or (len(arrs.get("q", ())), n))
+    if not isinstance(X, np.ndarray) or X.dtype != np.float64 or X.shape != arrs["B"].shape:
+        raise ValueError(f"X: expected a float64 array of shape {arrs['B'].shape} (warm start, "
+                         "overwritten)")
+    _finite("X", X, X.shape)
+    if np.any(arrs["q"] <= 0) or np.any(arrs["W"] < 0) or np.any(np.diag(S) <= 0):
+        raise ValueError("q and diag(sigma) must be positive and W >= 0")
+    tol = check_number("tol", tol)
+    if not tol >= 0:
+        raise ValueError(f"tol = {tol}: must be >= 0")
+    return _batched_cd(S, arrs["q"], arrs["B"], arrs["W"], X, tol,
+                       check_count("max_sweeps", max_sweeps))
+
+
+def _square(sigma) -> np.ndarray:
+    S = _finite("sigma", sigma, None)
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise ValueError(f"sigma has shape {S.shape}: expected a square matrix")
+    return S
+
+
+def _finite(name: str, a, shape) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: expected real numbers, got {arr.dtype} entries")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {arr.shape}: expected {tuple(shape)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+@njit(cache=True)
+def _batched_cd(sigma, q, B, W, X, tol, max_sweeps):
     r"""Solve :math:`\min_x\frac12q_sx^\top\Sigma x-b_s^\top x+\sum_iw_{si}|x_i|` for every row s.
 
     ``X`` (warm start) is overwritten with the solutions; ``q`` has one entry per row.
@@ -286,7 +333,7 @@ class _Solver:
         self.X2 = np.zeros((s, self.N))
 
     def _solve(self, q, B, W, X):
-        k = batched_quadratic_lasso(self.d.sigma, q, B, W, X, *self.cd)
+        k = _batched_cd(self.d.sigma, q, B, W, X, *self.cd)
         if k < 0:
             raise ConvergenceError(f"coordinate descent of the effective problem did not reach "
                                    f"tol {self.cd[0]:.1e} in {self.cd[1]} sweeps")
@@ -367,6 +414,19 @@ def _observables(solver, hyper, with_stage2):
     return obs
 
 
+def _check_controls(tol, max_iter, damping, stall_tol, cd_tol, cd_max_sweeps):
+    """``(ctrl, cd)`` tuples of the fixed point and the CD, or a ValueError naming the field."""
+    tol, damping = check_number("tol", tol), check_number("damping", damping)
+    stall_tol, cd_tol = check_number("stall_tol", stall_tol), check_number("cd_tol", cd_tol)
+    if not (0.0 <= damping < 1.0):
+        raise ValueError(f"damping = {damping}: must lie in [0, 1)")
+    for name, v in (("tol", tol), ("stall_tol", stall_tol), ("cd_tol", cd_tol)):
+        if not (0 < v < math.inf):
+            raise ValueError(f"{name} = {v}: must be positive and finite")
+    ctrl = (tol, check_count("max_iter", max_iter), damping, stall_tol)
+    return ctrl, (cd_tol, check_count("cd_max_sweeps", cd_max_sweeps))
+
+
 def solve_covariance(
     scenario: TransferScenario,
     design: CovarianceDesign,
@@ -417,23 +477,25 @@ def solve_covariance(
         raise ValueError(f"scenario: expected a TransferScenario, got {type(scenario).__name__}")
     two_stage = isinstance(hyper, TransLassoHyper)
     if not two_stage:
-        hyper = TransLassoHyper(float(hyper), math.inf, 0.0, 0.0)
+        hyper = TransLassoHyper(check_number("hyper (lam1)", hyper), math.inf, 0.0, 0.0)
     if not (0 < hyper.lam1 < math.inf):
         raise ValueError(f"lam1 = {hyper.lam1}: must be positive and finite for the Sigma theory")
     if two_stage and hyper.lam2 == 0 and hyper.dlam == 0:
         raise ValueError("lam2 = dlam = 0: the Sigma theory needs a penalised stage 2")
     if np.any(np.diag(design.sigma) <= 0):
         raise ValueError("design: Sigma has a zero diagonal entry (a constant column)")
-    if not (0.0 <= damping < 1.0):
-        raise ValueError(f"damping = {damping}: must lie in [0, 1)")
-    if not (tol > 0):
-        raise ValueError(f"tol = {tol}: must be > 0")
-    mc = mc or MonteCarlo()
+    ctrl, cd = _check_controls(tol, max_iter, damping, stall_tol, cd_tol, cd_max_sweeps)
+    if not isinstance(strict, bool | np.bool_):
+        raise ValueError(f"strict = {strict!r}: must be True or False")
+    mc = MonteCarlo() if mc is None else mc
+    if not isinstance(mc, MonteCarlo):
+        raise ValueError(f"mc: expected a MonteCarlo, got {type(mc).__name__}")
+    n_draws = mc.n_replicates * samples_per_replicate(mc, design.n_features)
+    check_size("mc (draws x features)", n_draws, scenario.n_datasets + 2, design.n_features)
     draws = _Draws(scenario, design, mc)
-    sol = _Solver(scenario, design, draws, float(cd_tol), int(cd_max_sweeps))
+    sol = _Solver(scenario, design, draws, *cd)
     k = scenario.n_datasets
     x0 = np.tile(np.r_[1.0, np.zeros(k), 1.0], (draws.n_rep, 1))
-    ctrl = (float(tol), int(max_iter), float(damping), float(stall_tol))
     st1, it1, res1, ok1 = _iterate(lambda s: sol.stage1_step(s, hyper.lam1), x0, ctrl,
                                    "Sigma theory, stage 1", strict)
     sol.stage1_step(st1, hyper.lam1)  # X1 at the fixed point

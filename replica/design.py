@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -40,9 +41,59 @@ def _readonly(a) -> np.ndarray:
     return a
 
 
+MAX_ENTRIES = 500_000_000
+"""Largest dense array (entries, 4 GB of float64) a design function agrees to allocate."""
+
+
+def check_count(name: str, value, low: int = 1) -> int:
+    """``value`` as an int >= ``low`` (``3`` or ``3.0``; not ``2.5``, a bool, a string or NaN)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Integral | Real) or not (
+            math.isfinite(value) and value == math.floor(value)):
+        raise ValueError(f"{name} = {value!r}: must be an integer >= {low}")
+    if value < low:
+        raise ValueError(f"{name} = {value!r}: must be an integer >= {low}")
+    return int(value)
+
+
+def check_number(name: str, value) -> float:
+    """``value`` as a float: a real number (not a bool, string, complex or NaN)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real) or value != value:
+        raise ValueError(f"{name} = {value!r}: must be a real number")
+    return float(value)
+
+
+def check_size(what: str, *shape: int) -> None:
+    """Refuse a dense array of more than :data:`MAX_ENTRIES` entries (name the shape)."""
+    if math.prod(shape) > MAX_ENTRIES:
+        raise ValueError(f"{what}: an array of shape {shape} ({math.prod(shape):.3g} entries) is "
+                         f"too large (at most {MAX_ENTRIES:.0e})")
+
+
+def as_rng(rng) -> np.random.Generator:
+    """``numpy.random.default_rng(rng)``, or a ValueError naming ``rng``."""
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise ValueError(f"rng = {rng!r}: give a non-negative integer seed, a numpy Generator "
+                         "or None") from None
+
+
+def real_matrix(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array of real numbers (strings, complex, objects refused)."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a regular array of numbers") from None
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: expected real numbers, got {raw.dtype} entries")
+    return raw.astype(np.float64)
+
+
 def haar_orthogonal(n: int, rng=None) -> np.ndarray:
     """A Haar-distributed ``n x n`` orthogonal matrix (QR of a Gaussian matrix, sign-fixed)."""
-    rng = np.random.default_rng(rng)
+    n = check_count("n", n)
+    check_size("haar_orthogonal", n, n)
+    rng = as_rng(rng)
     z = rng.standard_normal((n, n))
     q, r = np.linalg.qr(z)
     return q * np.sign(np.diag(r))
@@ -76,14 +127,14 @@ class Spectrum:
         if (self.eigenvalues is None) == (self.mp_ratio is None):
             raise ValueError("Spectrum: give exactly one of eigenvalues and mp_ratio")
         if self.mp_ratio is not None:
-            a = float(self.mp_ratio)
+            a = check_number("mp_ratio", self.mp_ratio)
             if not (math.isfinite(a) and a > 0):
                 raise ValueError(f"mp_ratio = {self.mp_ratio}: must be positive and finite")
             object.__setattr__(self, "mp_ratio", a)
             if self.name == "empirical":
                 object.__setattr__(self, "name", "marchenko_pastur")
             return
-        ev = np.asarray(self.eigenvalues, dtype=np.float64)
+        ev = real_matrix("eigenvalues", self.eigenvalues)
         if ev.ndim != 1 or ev.size < 2:
             raise ValueError(f"eigenvalues: expected a 1-D array of N >= 2 values, got shape "
                              f"{ev.shape}")
@@ -114,9 +165,10 @@ class Spectrum:
     def from_design(cls, A, name: str = "empirical") -> Spectrum:
         r"""Eigenvalues of :math:`A^\top A` of a design ``A`` of shape ``(M, N)`` (as given:
         normalise columns to variance :math:`1/N` first to match the i.i.d. convention)."""
-        A = np.asarray(A, dtype=np.float64)
-        if A.ndim != 2:
-            raise ValueError(f"design: expected a 2-D array (M, N), got shape {A.shape}")
+        A = real_matrix("design", A)
+        if A.ndim != 2 or A.size == 0:
+            raise ValueError(f"design: expected a non-empty 2-D array (M, N), got shape "
+                             f"{A.shape}")
         if not np.all(np.isfinite(A)):
             raise ValueError("design: contains NaN or infinite entries")
         s = np.linalg.svd(A, compute_uv=False)
@@ -129,7 +181,7 @@ class Spectrum:
         r"""``M = round(alpha N)`` non-zero eigenvalues spaced geometrically over a range of
         ratio ``condition``, scaled to :math:`\frac1N\sum\lambda_i=M/N` (as an i.i.d. design)."""
         n, m = cls._sizes(alpha, n_features)
-        if not (condition >= 1):
+        if not (check_number("condition", condition) >= 1) or math.isinf(condition):
             raise ValueError(f"condition = {condition}: must be >= 1")
         ev = np.zeros(n)
         ev[:m] = np.geomspace(1.0, 1.0 / condition, m)
@@ -141,7 +193,7 @@ class Spectrum:
         r"""``M`` non-zero eigenvalues :math:`\propto j^{-\text{exponent}}`, ``j = 1..M``,
         scaled to :math:`\frac1N\sum\lambda_i=M/N`."""
         n, m = cls._sizes(alpha, n_features)
-        if not (exponent >= 0):
+        if not (check_number("exponent", exponent) >= 0) or math.isinf(exponent):
             raise ValueError(f"exponent = {exponent}: must be >= 0")
         ev = np.zeros(n)
         ev[:m] = np.arange(1, m + 1, dtype=float) ** (-float(exponent))
@@ -150,10 +202,9 @@ class Spectrum:
 
     @staticmethod
     def _sizes(alpha, n_features):
-        n = int(n_features)
-        if n < 2:
-            raise ValueError(f"n_features = {n_features}: must be >= 2")
-        a = float(alpha)
+        n = check_count("n_features", n_features, 2)
+        check_size("n_features", n)
+        a = check_number("alpha", alpha)
         if not (math.isfinite(a) and a > 0):
             raise ValueError(f"alpha = {alpha}: must be positive and finite")
         return n, min(n, max(1, int(round(a * n))))
@@ -190,6 +241,9 @@ class Spectrum:
         """
         from replica.rotinv import spectral_r
 
+        chi = check_number("chi", chi)
+        if not (0 < chi < math.inf):
+            raise ValueError(f"chi = {chi}: must be positive and finite")
         kind, ev, z, a = self.kernel_arrays()
         r, rp, _ = spectral_r(kind, ev, z, a, float(chi), -1.0)
         return float(r), float(rp)
@@ -202,10 +256,10 @@ class Spectrum:
         if self.eigenvalues is None:
             raise ValueError("sample_design: an exact Marchenko-Pastur spectrum has no finite "
                              "instance; use Spectrum.from_design of a Gaussian matrix")
-        rng = np.random.default_rng(rng)
+        m = check_count("n_rows", n_rows)
+        rng = as_rng(rng)
         n = self.eigenvalues.size
         pos = self.positive[::-1]
-        m = int(n_rows)
         if m < pos.size:
             raise ValueError(f"n_rows = {n_rows}: fewer than the {pos.size} non-zero "
                              "eigenvalues of the spectrum")
@@ -222,7 +276,13 @@ class SpectralDesign:
     spectra: tuple
 
     def __post_init__(self) -> None:
-        sp = tuple(self.spectra) if not isinstance(self.spectra, Spectrum) else (self.spectra,)
+        if isinstance(self.spectra, Spectrum):
+            sp = (self.spectra,)
+        elif isinstance(self.spectra, list | tuple):
+            sp = tuple(self.spectra)
+        else:
+            raise ValueError(f"spectra = {self.spectra!r}: expected a Spectrum or a tuple of "
+                             "them (index 0: target)")
         if not sp:
             raise ValueError("spectra: need at least one Spectrum")
         for k, s in enumerate(sp):
@@ -240,13 +300,16 @@ class SpectralDesign:
 
     def check_scenario(self, scenario) -> None:
         """ValueError if the number of spectra differs from the scenario's datasets."""
+        if not hasattr(scenario, "n_datasets"):
+            raise ValueError(f"scenario: expected a TransferScenario, got "
+                             f"{type(scenario).__name__}")
         if scenario.n_datasets != self.n_datasets:
             raise ValueError(f"design: {self.n_datasets} spectra for a scenario with "
                              f"{scenario.n_datasets} datasets (alphas = {scenario.alphas})")
 
 
 def _check_sigma(sigma) -> np.ndarray:
-    s = np.asarray(sigma, dtype=np.float64)
+    s = real_matrix("sigma", sigma)
     if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] < 2:
         raise ValueError(f"sigma: expected a square (N, N) matrix with N >= 2, got shape {s.shape}")
     if np.any(np.isnan(s)):
@@ -300,7 +363,7 @@ class CovarianceDesign:
     def from_rows(cls, X, name: str = "empirical covariance") -> CovarianceDesign:
         """Correlation matrix of the columns of ``X`` (rows = samples); constant columns are
         rejected (their correlation is undefined)."""
-        X = np.asarray(X, dtype=np.float64)
+        X = real_matrix("design", X)
         if X.ndim != 2 or X.shape[0] < 2:
             raise ValueError(f"design: expected a 2-D array with >= 2 rows, got shape {X.shape}")
         if not np.all(np.isfinite(X)):
@@ -314,23 +377,27 @@ class CovarianceDesign:
 
     def check_scenario(self, scenario, n_features: int | None = None) -> None:
         """ValueError if ``n_features`` (when given) differs from Sigma's size."""
-        if n_features is not None and int(n_features) != self.n_features:
+        if n_features is not None and check_count("n_features", n_features) != self.n_features:
             raise ValueError(f"design: Sigma is {self.n_features} x {self.n_features} but "
                              f"N = {n_features} features were asked for")
 
     def sample_design(self, n_rows: int, rng=None) -> np.ndarray:
         r"""``n_rows`` rows :math:`a=\Sigma^{1/2}z/\sqrt N`, :math:`z\sim\mathcal N(0,I)`."""
-        rng = np.random.default_rng(rng)
+        m = check_count("n_rows", n_rows)
         n = self.n_features
-        return rng.standard_normal((int(n_rows), n)) @ self.root / math.sqrt(n)
+        check_size("sample_design", m, n)
+        rng = as_rng(rng)
+        return rng.standard_normal((m, n)) @ self.root / math.sqrt(n)
 
 
 def column_kurtosis(X) -> np.ndarray:
     r"""Standardised (non-excess) kurtosis :math:`\mathbb E[(x-\bar x)^4]/\mathrm{Var}(x)^2`
     of each column (3 for a Gaussian column; constant columns give ``inf``)."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"design: expected a 2-D array, got shape {X.shape}")
+    X = real_matrix("design", X)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"design: expected a 2-D array with rows, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("design: contains NaN or infinite entries")
     c = X - X.mean(axis=0)
     v = (c**2).mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -27,6 +27,11 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     return d.images[:, None].astype(float), d.target.astype(int)
 
 
+def _opt_count(name: str, v) -> None:
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+        raise ValueError(f"{name} = {v!r}: must be a positive integer or None")
+
+
 def _cifar_root(path: Path, names: list[str]) -> Path:
     for cand in (path, *sorted(p for p in path.glob("*") if p.is_dir())):
         if all((cand / n).exists() for n in names):
@@ -68,6 +73,10 @@ def load_tinyimagenet(path, split: str = "train", size: int | None = None,
                       max_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """TinyImageNet from its folder layout; ``size`` resizes (e.g. 32), labels follow
     ``wnids.txt``; ``max_per_class`` keeps the first images of each class (sorted names)."""
+    if split not in ("train", "val"):
+        raise ValueError(f"split = {split!r}: choose 'train' or 'val'")
+    _opt_count("size", size)
+    _opt_count("max_per_class", max_per_class)
     root = Path(path)
     if not (root / "wnids.txt").exists():
         cands = [p for p in root.glob("*") if (p / "wnids.txt").exists()]

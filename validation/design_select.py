@@ -20,6 +20,7 @@ to have rows from the same population. Steps (docs ``docs/translasso_real_design
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,20 +44,27 @@ def load_design_file(path, scenario=None) -> np.ndarray:
     if not path.exists():
         raise ValueError(f"design: file not found: {path}")
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ValueError(f"design: {path.name}: expected a .npy or .csv file, got a directory")
     try:
         if suffix == ".npy":
             A = np.load(path, allow_pickle=False)
         elif suffix in (".csv", ".txt"):
-            try:
-                A = np.loadtxt(path, delimiter=",", ndmin=2)
-            except ValueError:
-                A = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+            with warnings.catch_warnings():  # an empty file: reported below by its shape
+                warnings.simplefilter("ignore", UserWarning)
+                try:
+                    A = np.loadtxt(path, delimiter=",", ndmin=2)
+                except ValueError:
+                    A = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
         else:
             raise ValueError(f"design: {path.name}: expected a .npy or .csv file")
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:
         if str(err).startswith("design:"):
             raise
         raise ValueError(f"design: cannot read {path.name} ({err})") from err
+    if not isinstance(A, np.ndarray) or A.dtype.kind not in "biuf":
+        raise ValueError(f"design: {path.name} holds {getattr(A, 'dtype', type(A))} entries; "
+                         "expected real numbers")
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] < 2 or A.shape[1] < 2:
         raise ValueError(f"design: {path.name} has shape {A.shape}; expected a 2-D matrix "
@@ -114,7 +122,8 @@ def prepare_design(A: np.ndarray, kurtosis_max: float | None = 10.0):
     keep = np.setdiff1d(np.arange(N0), const)
     heavy = np.array([], dtype=int)
     if kurtosis_max is not None:
-        if not (kurtosis_max >= 3.0):
+        if isinstance(kurtosis_max, bool) or not isinstance(kurtosis_max, int | float) or not (
+                3.0 <= kurtosis_max < float("inf")):
             raise ValueError(f"kurtosis_max = {kurtosis_max}: must be >= 3 (Gaussian value)")
         k = column_kurtosis(A[:, keep])
         heavy = keep[k > kurtosis_max]
@@ -156,6 +165,17 @@ def prepare_design(A: np.ndarray, kurtosis_max: float | None = 10.0):
     return An, sig, rep
 
 
+def _reemit_others(caught, category) -> int:
+    """Re-emit recorded warnings other than ``category``; return how many were ``category``."""
+    n = 0
+    for w in caught:
+        if issubclass(w.category, category):
+            n += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return n
+
+
 def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10.0,
                       n_grid: int = 7, mc_replicates: int = 4, seed: int = 0) -> DesignReport:
     """Strategy table and recommendation for the design ``A`` (see the module docstring)."""
@@ -164,6 +184,13 @@ def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10
     import replica as rp
     from replica.covariance import MonteCarlo, solve_covariance
 
+    for name, v, low in (("mc_replicates", mc_replicates, 2), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+            raise ValueError(f"{name} = {v!r}: must be an integer >= {low}")
+    if not (isinstance(lam1, str) and lam1 in ("target", "pooled")) and (
+            isinstance(lam1, bool) or not isinstance(lam1, numbers.Real)
+            or not 0 < lam1 < math.inf):
+        raise ValueError(f"lam1 = {lam1!r}: 'target', 'pooled' or a positive finite number")
     check_shape(A.shape, scenario)
     An, sig, rep = prepare_design(A, kurtosis_max)
     if rep.n_features != A.shape[1]:  # alpha_0 = M / N changes with the dropped columns
@@ -171,24 +198,30 @@ def select_for_design(A: np.ndarray, scenario, lam1="target", *, kurtosis_max=10
         scenario = scenario.replace(alphas=alphas)
     if lam1 in ("target", "pooled"):
         lam1 = rp.choose_lam1(scenario, lam1).lam1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rp.ConvergenceWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rp.ConvergenceWarning)
         rec = rp.recommend(scenario, lam1=float(lam1), n_grid=n_grid)
+    n_warn = _reemit_others(caught, rp.ConvergenceWarning)
     tab = rec.table.copy()
     tab = tab.rename(columns={"eps2": "iid_eps2", "mse2": "iid_mse2"})
     pick = rec.strategy
     if rep.theory == "sigma":
-        vals, errs = [], []
+        vals, errs, conv = [], [], []
         for _, r in tab.iterrows():
             h = rp.TransLassoHyper(r["lam1"], r["lam2"], r["kappa"], r["dlam"])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", rp.ConvergenceWarning)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", rp.ConvergenceWarning)
                 res = solve_covariance(scenario, sig, h, mc=MonteCarlo(None, mc_replicates, seed))
+            n_warn += _reemit_others(caught, rp.ConvergenceWarning)
             vals.append(res.eps2)
             errs.append(res.eps2_se)
-        tab["sigma_eps2"], tab["sigma_eps2_se"] = vals, errs
+            conv.append(bool(res.converged))
+        tab["sigma_eps2"], tab["sigma_eps2_se"], tab["sigma_converged"] = vals, errs, conv
         s = tab.set_index("strategy")["sigma_eps2"]
         pick = "dlam0" if s["dlam0"] <= s["kappa0"] else "kappa0"
+    if n_warn:  # counted per solve, reported once (never swallowed)
+        warnings.warn(f"select --design: {n_warn} theory solves did not converge (see the "
+                      "table's converged columns)", rp.ConvergenceWarning, stacklevel=2)
     row = tab.set_index("strategy").loc[pick]
     text = (f"use strategy {pick} (lam1={row['lam1']:.4g}, lam2={row['lam2']:.4g}, "
             f"kappa={row['kappa']:.4g}, dlam={row['dlam']:.4g}) -- theory: {rep.theory}")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -68,8 +69,10 @@ def load_published_grid(path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"grid_file = {str(path)!r}: no such file")
     try:
-        grid = np.loadtxt(path, ndmin=2)
-    except ValueError as err:
+        with warnings.catch_warnings():  # an empty file is reported below by its shape
+            warnings.simplefilter("ignore", UserWarning)
+            grid = np.loadtxt(path, ndmin=2)
+    except (ValueError, UnicodeDecodeError) as err:
         raise ValueError(f"grid_file = {str(path)!r}: not a whitespace-separated table of "
                          f"numbers ({err})") from None
     if grid.shape != KOU_GRID_SHAPE:
@@ -89,6 +92,39 @@ def load_published_grid(path) -> np.ndarray:
 _YUAN_FIXED = dict(m=40, eta=0.01, sigma_0=0.01, T1=800, T2=400, N2=20, sigma_p1=1.0, u_norm=1.5,
                    sigma_p2=1.0, v1_norm=1.0, v2_norm=2.5, flip_prob1=0.1, flip_prob2=0.1,
                    alpha=0.5, layout="A", transfer_mode="filter")
+
+
+MAX_SIZE = 1_000_000
+"""Largest ``n_test`` / ``yuan_N1`` (samples drawn per run) and ``n_boot``."""
+
+
+def _increasing(v, integer: bool = False) -> bool:
+    """``v`` a sequence of finite real numbers (integers if asked), strictly increasing."""
+    if not isinstance(v, tuple | list) or not v:
+        return False
+    ok = all(not isinstance(x, bool) and isinstance(x, int | float | np.integer | np.floating)
+             and np.isfinite(x) and (not integer or float(x).is_integer()) for x in v)
+    return ok and all(a < b for a, b in zip(v[:-1], v[1:], strict=True))
+
+
+def _check_run_options(cfg) -> None:
+    """Sizes, seed, runner options, flags and preset of a :class:`CNNPhaseConfig`."""
+    for name in ("n_test", "n_boot", "yuan_N1"):
+        v = getattr(cfg, name)
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_SIZE:
+            raise ValueError(f"{name} = {v}: at most {MAX_SIZE:,}")
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
+        raise ValueError(f"seed = {cfg.seed!r}: must be an integer >= 0")
+    if isinstance(cfg.n_jobs, bool) or not isinstance(cfg.n_jobs, int) or cfg.n_jobs == 0:
+        raise ValueError(f"n_jobs = {cfg.n_jobs!r}: a non-zero integer (-1 = all cores)")
+    if not isinstance(cfg.gaussian_init, bool):
+        raise ValueError(f"gaussian_init = {cfg.gaussian_init!r}: must be True or False")
+    if cfg.preset not in ("full", "quick"):
+        raise ValueError(f"preset = {cfg.preset!r}: must be 'full' or 'quick'")
+    if cfg.grid_file is not None and not isinstance(cfg.grid_file, str | Path):
+        raise ValueError(f"grid_file = {cfg.grid_file!r}: a path or None")
+    if cfg.n_seeds is not None and isinstance(cfg.n_seeds, bool):
+        raise ValueError(f"n_seeds = {cfg.n_seeds!r}: must be an integer >= 2 (bootstrap)")
 
 
 @dataclass(frozen=True)
@@ -143,7 +179,8 @@ class CNNPhaseConfig:
     def __post_init__(self) -> None:
         if self.setting not in SETTINGS:
             raise ValueError(f"setting = {self.setting!r}: must be one of {SETTINGS}")
-        if len(self.levels) != 2:
+        _check_run_options(self)
+        if not isinstance(self.levels, tuple | list) or len(self.levels) != 2:
             raise ValueError(f"levels = {self.levels!r}: give two test-error levels")
         for k, lv in enumerate(self.levels):
             if not (isinstance(lv, (int, float)) and 0 < lv < 0.5):
@@ -157,8 +194,18 @@ class CNNPhaseConfig:
             raise ValueError(f"n_seeds = {self.n_seeds!r}: must be an integer >= 2 (bootstrap)")
         for name, hi in (("d_index", 99), ("s_index", 99)):
             v = getattr(self, name)
-            if v is not None and (len(v) < 3 or min(v) < 0 or max(v) > hi):
-                raise ValueError(f"{name} = {v!r}: at least 3 indices in [0, {hi}]")
+            if v is not None and (not _increasing(v, integer=True) or len(v) < 3 or min(v) < 0
+                                  or max(v) > hi):
+                raise ValueError(f"{name} = {v!r}: at least 3 increasing integer indices in "
+                                 f"[0, {hi}]")
+        if self.yuan_d is not None and (not _increasing(self.yuan_d, integer=True)
+                                        or len(self.yuan_d) < 3 or min(self.yuan_d) < 2):
+            raise ValueError(f"yuan_d = {self.yuan_d!r}: at least 3 increasing integer "
+                             "dimensions >= 2")
+        if self.yuan_u is not None and (not _increasing(self.yuan_u) or len(self.yuan_u) < 3
+                                        or min(self.yuan_u) < 0):
+            raise ValueError(f"yuan_u = {self.yuan_u!r}: at least 3 increasing finite norms "
+                             ">= 0")
 
     @classmethod
     def quick(cls) -> CNNPhaseConfig:
@@ -196,6 +243,11 @@ class CNNPhaseConfig:
 # ------------------------------------------------------------------------------------------
 
 
+def _check_row(name: str, v) -> None:
+    if not isinstance(v, list | tuple) or not v:
+        raise ValueError(f"{name} = {v!r}: a non-empty list of signal norms")
+
+
 def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int) -> list[dict]:
     """All ``|mu|`` of one ``d`` for one seed, Kou setting (published scaling), batched.
 
@@ -203,6 +255,7 @@ def kou_row_task(d: int, mu: list, init: str, n_test: int, root: int, seed: int)
     package's model (``docs/cnn_theory.md`` §2: no bias, ``N(0, 0.01^2)`` filters) at the same
     learning rate.
     """
+    _check_row("mu", mu)
     c0 = time.process_time()
     sts = [dynamics.KouSetting.published(int(d), float(v), init=init,
                                          bias=(init == "pytorch")) for v in mu]
@@ -218,6 +271,7 @@ kou_row_task.cache_version = 3
 def yuan_row_task(d: int, u: list, setting: dict, n_test: int, root: int,
                   seed: int) -> list[dict]:
     """All ``|u|`` of one ``d`` for one seed, Yuan setting: transfer and scratch, batched."""
+    _check_row("u", u)
     c0 = time.process_time()
     sts = [dynamics.CNNTransferSetting(**{**setting, "d": int(d), "u_norm": float(v)})
            for v in u]
@@ -262,15 +316,24 @@ def _yuan_runs(cfg: CNNPhaseConfig) -> pd.DataFrame:
 
 def seed_grids(runs: pd.DataFrame, col: str, s_col: str, d_vals, s_vals) -> np.ndarray:
     """(n_seeds, n_d, n_s) array of ``col``."""
+    missing = [c for c in ("seed", "d", col, s_col) if c not in getattr(runs, "columns", ())]
+    if missing:
+        raise ValueError(f"runs: expected a runs table with columns {missing}")
     piv = runs.pivot_table(index=["seed", "d"], columns=s_col, values=col)
     seeds = sorted(runs["seed"].unique())
-    return np.stack([piv.loc[sd].loc[list(d_vals), list(s_vals)].to_numpy() for sd in seeds])
+    try:
+        return np.stack([piv.loc[sd].loc[list(d_vals), list(s_vals)].to_numpy()
+                         for sd in seeds])
+    except KeyError as err:
+        raise ValueError(f"d_vals / s_vals: {err} is not a cell of the runs table") from None
 
 
 def fit_constants(grids: np.ndarray, s_vals, d_vals, levels, theorem: str, params: dict,
                   names: tuple[str, str], fitted_on: str, *, n_boot=200, rng=0,
                   noise_sd=None) -> list[dynamics.PhaseFit]:
     """One :class:`dynamics.PhaseFit` per level (``names``: the constants, e.g. C1', C3')."""
+    if len(levels) != len(names):
+        raise ValueError(f"levels = {levels!r} and names = {names!r}: one name per level")
     fits = []
     for k, (lv, name) in enumerate(zip(levels, names, strict=True)):
         fits.append(dynamics.fit_phase(

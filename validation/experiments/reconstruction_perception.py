@@ -127,6 +127,7 @@ class ReconstructionPerceptionConfig:
         for n in self.bridge_n_ts:
             if not isinstance(n, int) or n < self.bridge_K + 3:
                 raise ValueError(f"bridge_n_ts contains {n!r}: need integers >= bridge_K + 3")
+        _check_numbers(self)
         if self.proj_model not in ("resnet9", "mlp"):
             raise ValueError(f"proj_model = {self.proj_model!r}: choose 'resnet9' or 'mlp'")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
@@ -165,6 +166,51 @@ class ReconstructionPerceptionConfig:
     @property
     def reps(self) -> int:
         return self.seeds if self.seeds is not None else self.bridge_reps
+
+
+MAX_STEPS = 10_000_000
+"""Largest step/epoch/repetition count of a :class:`ReconstructionPerceptionConfig`."""
+
+
+def _seq(name: str, v, kind: str, lo: float, hi: float = math.inf) -> None:
+    """``v``: a non-empty tuple/list of finite numbers (``kind`` "int" or "real") in [lo, hi]."""
+    ok = isinstance(v, tuple | list) and len(v) > 0 and all(
+        not isinstance(x, bool) and isinstance(x, int | float | np.integer | np.floating)
+        and math.isfinite(x) and lo <= x <= hi and (kind == "real" or float(x).is_integer())
+        for x in v)
+    if not ok:
+        what = "integers" if kind == "int" else "finite numbers"
+        raise ValueError(f"{name} = {v!r}: a non-empty sequence of {what} in [{lo}, {hi}]")
+
+
+def _check_numbers(cfg) -> None:
+    """Grids, rates, seeds and size caps of a :class:`ReconstructionPerceptionConfig`."""
+    _seq("cf_lams", cfg.cf_lams, "real", 0.0)
+    _seq("align_Ks", cfg.align_Ks, "int", 1)
+    _seq("mask_ratios", cfg.mask_ratios, "real", 0.0, 0.999999)
+    _seq("patch_sizes", cfg.patch_sizes, "int", 1)
+    _seq("sigmas", cfg.sigmas, "real", 0.0)
+    _seq("bridge_alphas", cfg.bridge_alphas, "real", 1e-300)
+    _seq("bridge_Ks_theory", cfg.bridge_Ks_theory, "int", 1)
+    _seq("digits_classes", cfg.digits_classes, "int", 0, 9)
+    for name, lo, hi in (("cf_sigma", 0.0, math.inf), ("cf_mask_ratio", 0.0, 0.999999),
+                         ("dyn_init", 1e-300, 0.999999)):
+        _seq(name, (getattr(cfg, name),), "real", lo, hi)
+    for name, lo, hi in (("cf_patch", 1, 1024), ("align_max_samples", 2, 10**7),
+                         ("source_digit", 0, 9), ("target_digit", 0, 9), ("synthetic_D", 4, 10**4),
+                         ("seed", 0, 2**63 - 1), ("dyn_steps", 1, MAX_STEPS),
+                         ("bridge_reps", 1, MAX_STEPS), ("cf_epochs", 1, MAX_STEPS),
+                         ("proj_epochs", 1, MAX_STEPS)):
+        _seq(name, (getattr(cfg, name),), "int", lo, hi)
+    for name in ("proj_image_size", "proj_max_per_class"):
+        if getattr(cfg, name) is not None:
+            _seq(name, (getattr(cfg, name),), "int", 1, 10**7)
+    if isinstance(cfg.n_jobs, bool) or not isinstance(cfg.n_jobs, int) or cfg.n_jobs == 0:
+        raise ValueError(f"n_jobs = {cfg.n_jobs!r}: a non-zero integer (-1 = all cores)")
+    if not isinstance(cfg.proj_augment, bool):
+        raise ValueError(f"proj_augment = {cfg.proj_augment!r}: must be True or False")
+    if not cfg.parts:
+        raise ValueError(f"parts = {cfg.parts!r}: choose at least one of {PARTS}")
 
 
 # --------------------------------------------------------------------------------------------
