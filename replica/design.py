@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 
 import numpy as np
+
+from replica import checks
 
 __all__ = [
     "Spectrum",
@@ -47,19 +48,12 @@ MAX_ENTRIES = 500_000_000
 
 def check_count(name: str, value, low: int = 1) -> int:
     """``value`` as an int >= ``low`` (``3`` or ``3.0``; not ``2.5``, a bool, a string or NaN)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, Integral | Real) or not (
-            math.isfinite(value) and value == math.floor(value)):
-        raise ValueError(f"{name} = {value!r}: must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name} = {value!r}: must be an integer >= {low}")
-    return int(value)
+    return checks.integer(name, value, low=low)
 
 
 def check_number(name: str, value) -> float:
-    """``value`` as a float: a real number (not a bool, string, complex or NaN)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, Real) or value != value:
-        raise ValueError(f"{name} = {value!r}: must be a real number")
-    return float(value)
+    """``value`` as a float: a real number (not a bool, string, complex or NaN); inf allowed."""
+    return checks.real(name, value, allow_inf=True)
 
 
 def check_size(what: str, *shape: int) -> None:
@@ -70,12 +64,8 @@ def check_size(what: str, *shape: int) -> None:
 
 
 def as_rng(rng) -> np.random.Generator:
-    """``numpy.random.default_rng(rng)``, or a ValueError naming ``rng``."""
-    try:
-        return np.random.default_rng(rng)
-    except (TypeError, ValueError):
-        raise ValueError(f"rng = {rng!r}: give a non-negative integer seed, a numpy Generator "
-                         "or None") from None
+    """``numpy.random.default_rng(rng)`` for a Generator, a seed or None, or a ValueError."""
+    return checks.as_generator(rng)
 
 
 def real_matrix(name: str, value) -> np.ndarray:
