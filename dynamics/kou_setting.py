@@ -20,7 +20,9 @@ learning rate :math:`\eta_K` is our gradient descent on :math:`V = (m/2)W` with 
 default initialisation :math:`W\sim U(-1/\sqrt d, 1/\sqrt d)`, i.e. :math:`V\sim
 U(-(m/2)/\sqrt d, (m/2)/\sqrt d)` in our units (their bias is dropped: our network has none).
 With ``m = 10`` and :math:`\eta_K = 0.1`: :math:`\eta = 2.5` and a uniform initialisation of
-half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).
+half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).  Their released test-error grid is
+reproduced instead with a sum over the two patches (output :math:`m` times ours: ``pool="sum"``
+in :meth:`KouSetting.published`, :math:`\eta = 10`, half-width :math:`10/\sqrt d`).
 
 Their ``Conv1d`` also has a trained bias :math:`b_{j,r}` (initialised like the weights).  A bias
 is exactly an extra input coordinate equal to 1 in every patch:

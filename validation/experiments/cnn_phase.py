@@ -418,7 +418,8 @@ def _kou_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
     fits += fit_constants(pub, mu, d_vals, cfg.levels, "thm43", params, names,
                           "published grid (Kou et al., 10 runs per cell)", noise_sd=pub_sd, **kw)
     tags += ["published"] * 2
-    variants = (("pytorch", "simulated_pytorch_init", "their network: PyTorch init + bias"),
+    variants = (("pytorch", "simulated_pytorch_init",
+                 f"their network: PyTorch init + bias, {cfg.kou_pool} over patches"),
                 ("gaussian", "simulated_sigma0_0.01", "our model: no bias, sigma_0 = 0.01"))
     for init, tag, text in variants:
         sub = runs[runs["init"] == init]
@@ -433,7 +434,8 @@ def _kou_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
     bnd = _boundaries_table(fits, tags)
     return {"constants": constants_table(fits), "boundaries": bnd,
             "comparison": _kou_comparison(bnd), "chi2": pd.DataFrame(chi2),
-            "_fits": fits, "_grids": grids, "_pub": pub, "_axes": (d_vals, mu)}
+            "_fits": fits, "_grids": grids, "_pub": pub, "_axes": (d_vals, mu),
+            "_pool": cfg.kou_pool}
 
 
 def _yuan_tables(cfg: CNNPhaseConfig, runs: pd.DataFrame) -> dict:
@@ -493,7 +495,8 @@ def _plot_kou(tab: dict):
     d_vals, mu = tab["_axes"]
     fits = tab["_fits"]
     panels = [("published grid (Kou et al. 2023)", tab["_pub"], fits[0:2])]
-    titles = {"simulated_pytorch_init": "simulated: their network (PyTorch init + bias)",
+    titles = {"simulated_pytorch_init": "simulated: their network (PyTorch init + bias, "
+                                        f"{tab['_pool']} over patches)",
               "simulated_sigma0_0.01": "simulated: our model (no bias, sigma_0 = 0.01)"}
     for k, (tag, g) in enumerate(tab["_grids"].items()):
         panels.append((f"{titles[tag]}, {g.shape[0]} seeds", g.mean(axis=0),
