@@ -43,7 +43,7 @@ from dynamics.cnn_theory import (
     transfer_term,
 )
 from dynamics.cnn_transfer import TransferInit, n_inherited, transfer_init
-from dynamics.kou_setting import KOU_INITS, KouSetting, draw_kou, kou_init, sample_kou
+from dynamics.kou_setting import KOU_INITS, KOU_POOLS, KouSetting, draw_kou, kou_init, sample_kou
 from dynamics.phase_boundary import (
     THEOREMS,
     PhaseFit,
@@ -92,6 +92,7 @@ __all__ = [
     "simulate_transfer_runs",
     "KouSetting",
     "KOU_INITS",
+    "KOU_POOLS",
     "sample_kou",
     "kou_init",
     "draw_kou",

@@ -20,7 +20,9 @@ learning rate :math:`\eta_K` is our gradient descent on :math:`V = (m/2)W` with 
 default initialisation :math:`W\sim U(-1/\sqrt d, 1/\sqrt d)`, i.e. :math:`V\sim
 U(-(m/2)/\sqrt d, (m/2)/\sqrt d)` in our units (their bias is dropped: our network has none).
 With ``m = 10`` and :math:`\eta_K = 0.1`: :math:`\eta = 2.5` and a uniform initialisation of
-half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).
+half-width :math:`5/\sqrt d` (see ``docs/cnn_phase.md``).  Their released test-error grid is
+reproduced instead with a sum over the two patches (output :math:`m` times ours: ``pool="sum"``
+in :meth:`KouSetting.published`, :math:`\eta = 10`, half-width :math:`10/\sqrt d`).
 
 Their ``Conv1d`` also has a trained bias :math:`b_{j,r}` (initialised like the weights).  A bias
 is exactly an extra input coordinate equal to 1 in every patch:
@@ -38,9 +40,10 @@ import numpy as np
 
 from dynamics.cnn_setting import TaskSample
 
-__all__ = ["KouSetting", "KOU_INITS", "sample_kou", "draw_kou", "kou_init"]
+__all__ = ["KouSetting", "KOU_INITS", "KOU_POOLS", "sample_kou", "draw_kou", "kou_init"]
 
 KOU_INITS = ("pytorch", "gaussian")
+KOU_POOLS = ("mean", "sum")
 
 
 def _check_int(name: str, value, minimum: int) -> None:
@@ -132,13 +135,23 @@ class KouSetting:
 
     @classmethod
     def published(cls, d: int, mu_norm: float, *, lr: float = 0.1, m: int = 10,
-                  **changes) -> KouSetting:
+                  pool: str = "mean", **changes) -> KouSetting:
         r"""Kou et al.'s script (``lr``, ``m``, PyTorch init, bias) mapped into our units.
 
-        :math:`\eta = (m/2)^2\,\mathrm{lr}`, ``init_scale = m/2`` and ``bias = True``.
+        With their output :math:`c` times ours for the same weights, :math:`\eta = c^2\,
+        \mathrm{lr}`, ``init_scale = c`` and ``bias = True``.  ``pool="mean"`` (their released
+        ``syntheticrelu.py``: ``torch.mean`` over the two patches) gives :math:`c = m/2`;
+        ``pool="sum"`` (a sum over the patches, i.e. an output twice as large) gives
+        :math:`c = m`.  The released test-error grid matches ``"sum"``, not the released
+        script (``docs/cnn_phase.md``, "Agreement with the published grid").
         """
-        kw = dict(d=d, mu_norm=mu_norm, m=m, eta=(m / 2) ** 2 * lr, init_scale=m / 2,
-                  bias=True)
+        _check_int("m", m, 1)
+        _check_real("lr", lr, positive=True)
+        if pool not in KOU_POOLS:
+            raise ValueError(f"pool = {pool!r}: must be one of {KOU_POOLS} (their patch "
+                             "pooling)")
+        c = m / 2 if pool == "mean" else float(m)
+        kw = dict(d=d, mu_norm=mu_norm, m=m, eta=c**2 * lr, init_scale=c, bias=True)
         return cls(**{**kw, **changes})
 
     def replace(self, **changes) -> KouSetting:
