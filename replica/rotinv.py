@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -47,6 +47,7 @@ from replica.design import SpectralDesign, Spectrum
 from replica.errors import ConvergenceError, ConvergenceWarning, NonFiniteIterateError
 from replica.moments import st_moments
 from replica.scenario import TransferScenario
+from replica.stage1 import flat_fields
 
 __all__ = ["RotInvPretrainingResult", "solve_rotinv_pretraining", "spectral_r"]
 
@@ -436,15 +437,8 @@ class RotInvPretrainingResult:
         return np.array([self.Q1, *self.m1, self.chi1])
 
     def to_dict(self) -> dict:
-        out = {}
-        for f in fields(self):
-            val = getattr(self, f.name)
-            if isinstance(val, tuple):
-                for k, v in enumerate(val):
-                    out[f"{f.name}_{k}"] = v
-            else:
-                out[f.name] = val
-        return out
+        """Flat dict; vector quantities are spread as ``m1_0, m1_1, ...``."""
+        return flat_fields(self)
 
 
 _KERNEL_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -189,15 +189,20 @@ class PretrainingResult:
 
     def to_dict(self) -> dict:
         """Flat dict; vector quantities are spread as ``m1_0, m1_1, ...``."""
-        out = {}
-        for f in fields(self):
-            key, val = f.name, getattr(self, f.name)
-            if isinstance(val, tuple):
-                for k, v in enumerate(val):
-                    out[f"{key}_{k}"] = v
-            else:
-                out[key] = val
-        return out
+        return flat_fields(self)
+
+
+def flat_fields(result) -> dict:
+    """The fields of a result dataclass as a flat dict; tuples spread as ``name_0, name_1, ...``."""
+    out = {}
+    for f in fields(result):
+        key, val = f.name, getattr(result, f.name)
+        if isinstance(val, tuple):
+            for k, v in enumerate(val):
+                out[f"{key}_{k}"] = v
+        else:
+            out[key] = val
+    return out
 
 
 def solve_pretraining(
