@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_count", "check_finite", "check_int", "check_real", "float_array"]
+__all__ = ["as_rng", "check_count", "check_finite", "check_int", "check_real", "float_array"]
 
 
 def check_int(name: str, value, minimum: int) -> None:
@@ -59,3 +59,12 @@ def check_finite(name: str, a: np.ndarray) -> None:
     if not np.all(np.isfinite(a)):
         kind = "NaN" if np.isnan(a).any() else "infinite"
         raise ValueError(f"{name} contains {kind} entries: inputs must be finite")
+
+
+def as_rng(seed) -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, or a ValueError naming ``seed``."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
+                         "None") from None

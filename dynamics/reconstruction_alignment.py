@@ -24,7 +24,7 @@ from numbers import Integral
 
 import numpy as np
 
-from dynamics.checks import check_real, float_array
+from dynamics.checks import as_rng, check_real, float_array
 from dynamics.linear_reconstruction import (
     check_data,
     denoising_objective,
@@ -42,21 +42,13 @@ def alignment_preprocess(X, seed=0, jitter: float = 1e-3) -> np.ndarray:
         raise ValueError(f"X has shape {X.shape}: expected (N >= 2, D, ...) samples")
     X = check_data("X", X.reshape(X.shape[0], -1))
     jitter = check_real("jitter", jitter, nonneg=True)
-    rng = _rng(seed)
+    rng = as_rng(seed)
     X = X + jitter * X.std() * rng.standard_normal(X.shape)
     X = X - X.mean(axis=0)
     sd = X.std()
     if not sd > 0:
         raise ValueError("X is constant over samples: cannot scale by its standard deviation")
     return X / sd
-
-
-def _rng(seed) -> np.random.Generator:
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
-                         "None") from None
 
 
 def one_hot(labels) -> np.ndarray:

@@ -49,7 +49,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from dynamics.checks import check_real
+from dynamics.checks import as_rng, check_real
 from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
 
@@ -172,14 +172,6 @@ class TransferPrediction:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def _rng(seed) -> np.random.Generator:
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
-                         "None") from None
 
 
 def _check_alpha(alpha) -> float:
@@ -427,7 +419,7 @@ class GaussianTransferTask:
         check_real("noise", noise, nonneg=True)
         lam = decay ** np.arange(D, dtype=float)
         h = D // 2
-        rng = _rng(seed)
+        rng = as_rng(seed)
         bs = np.zeros((n_source, D))
         bs[:, h:] = rng.standard_normal((n_source, D - h)) / np.sqrt(lam[h:] * (D - h))
         bt = bs.sum(0, keepdims=True) / np.sqrt(n_source)
@@ -446,7 +438,7 @@ class GaussianTransferTask:
         width = self.eigenvalues.size + self.beta_source.shape[0] + self.beta_target.shape[0]
         if n * width > 500_000_000:
             raise ValueError(f"n = {n}: {n} x {width} draws are over the 5e+08 entries allowed")
-        rng = _rng(seed)
+        rng = as_rng(seed)
         X = rng.standard_normal((n, self.eigenvalues.size)) * np.sqrt(self.eigenvalues)
         ys = X @ self.beta_source.T + self.noise_source * rng.standard_normal(
             (n, self.beta_source.shape[0]))
