@@ -61,10 +61,10 @@ def check_finite(name: str, a: np.ndarray) -> None:
         raise ValueError(f"{name} contains {kind} entries: inputs must be finite")
 
 
-def as_rng(seed) -> np.random.Generator:
-    """``numpy.random.default_rng(seed)``, or a ValueError naming ``seed``."""
+def as_rng(seed, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, or a ValueError naming the argument ``name``."""
     try:
         return np.random.default_rng(seed)
     except (TypeError, ValueError):
-        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
+        raise ValueError(f"{name} = {seed!r}: give a non-negative integer, a numpy Generator or "
                          "None") from None

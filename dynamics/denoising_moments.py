@@ -25,6 +25,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from dynamics.checks import as_rng
+
 __all__ = [
     "check_image_shape",
     "check_mask_ratio",
@@ -165,10 +167,6 @@ def sample_masks(n: int, mask_ratio, image_shape, patch_size, seed=None) -> np.n
     p = check_mask_ratio(mask_ratio)
     lab = patch_labels(image_shape, patch_size)
     _check_entries(f"n = {n} masks", int(n), lab.size)
-    try:
-        rng = np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise ValueError(f"seed = {seed!r}: give a non-negative integer, a numpy Generator or "
-                         "None") from None
+    rng = as_rng(seed)
     keep = rng.random((int(n), int(lab.max()) + 1)) >= p
     return keep[:, lab].astype(float)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dynamics.checks import as_rng
 from dynamics.cnn_setting import TaskSample
 
 __all__ = ["KouSetting", "KOU_INITS", "KOU_POOLS", "sample_kou", "draw_kou", "kou_init"]
@@ -173,15 +174,6 @@ MAX_ENTRIES = 500_000_000
 """Largest ``n x d`` draw (entries) :func:`sample_kou` agrees to allocate."""
 
 
-def _rng(rng) -> np.random.Generator:
-    """``numpy.random.default_rng(rng)``, or a ValueError naming ``rng``."""
-    try:
-        return np.random.default_rng(rng)
-    except (TypeError, ValueError):
-        raise ValueError(f"rng = {rng!r}: give a non-negative integer seed, a numpy Generator "
-                         "or None") from None
-
-
 def _check_draw(setting, n) -> None:
     if not isinstance(setting, KouSetting):
         raise ValueError(f"setting: expected a KouSetting, got {type(setting).__name__}")
@@ -199,7 +191,7 @@ def sample_kou(setting: KouSetting, n: int, rng) -> TaskSample:
     ``(n, 2, d + 1)``; ``xi`` stays ``(n, d)``).
     """
     _check_draw(setting, n)
-    rng = _rng(rng)
+    rng = as_rng(rng, "rng")
     mu = setting.signal
     y_true, y, xi = draw_kou(setting, n, rng)
     patches = np.ones((n, 2, setting.d + int(setting.bias)))
@@ -228,7 +220,7 @@ def kou_init(setting: KouSetting, rng) -> np.ndarray:
     """
     if not isinstance(setting, KouSetting):
         raise ValueError(f"setting: expected a KouSetting, got {type(setting).__name__}")
-    rng = _rng(rng)
+    rng = as_rng(rng, "rng")
     shape = (2, setting.m, setting.d + int(setting.bias))
     if setting.init == "gaussian":
         W = setting.sigma_0 * rng.standard_normal(shape)
