@@ -13,16 +13,7 @@ import dynamics.linear_reconstruction as lr
 import dynamics.reconstruction_transfer as rt
 from nets.autoencoders import LinearAutoencoder, patch_masks, train_autoencoder
 from nets.linear_transfer import fit_ols_head, train_joint
-
-
-def _data(seed=0, N=400, D=16):
-    rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.standard_normal((D, D)))
-    lam = 4 * np.linspace(1.0, 0.1, D) ** 2
-    X = rng.standard_normal((N, D)) @ (np.sqrt(lam)[:, None] * Q.T)
-    Y = np.eye(4)[rng.integers(0, 4, N)] + 0.3 * X[:, :4]
-    return X, Y
-
+from tests.linear_data import anisotropic_regression_data as _data
 
 _X, _Y = _data()
 CASES = [
