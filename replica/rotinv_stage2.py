@@ -59,7 +59,6 @@ __all__ = ["RotInvTransLassoResult", "solve_rotinv_trans_lasso", "spectral_nodes
            "rotinv_stage2_conjugates"]
 
 _MP_NODES = 4000  # Gauss-Chebyshev nodes of an exact Marchenko-Pastur density
-_CHI_FLOOR = 1e-300
 
 
 def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
@@ -83,16 +82,18 @@ def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
     return pos, np.full(pos.size, 1.0 / n), spectrum.n_zero / n
 
 
-def _resolvent(nodes, a, d, x12):
-    r"""Per-node entries ``(m11, m12, m22)`` of :math:`M=(\lambda I+\Gamma_2)^{-1}` (the zero
-    eigenvalues appended as one extra node) and the node weights; :math:`\Gamma_2=
-    [[a,b],[0,d]]` with ``b`` fixed by :math:`\langle M_{12}\rangle=X_{12}`."""
+def _resolvents(nodes, a, d):
+    r"""Nodes (zero eigenvalues appended as one node), weights and the two resolvents
+    :math:`(\lambda+a)^{-1}`, :math:`(\lambda+d)^{-1}`, each rescaled to at most 1 (only
+    ratios of averages homogeneous in each resolvent are used); ``d = inf``
+    (:math:`\chi_2=0`) is the limit, a constant."""
     lam, w, z = nodes
     if z > 0.0:
         lam, w = np.append(lam, 0.0), np.append(w, z)
-    ma, md = 1.0 / (lam + a), 1.0 / (lam + d)
-    b = -x12 / float(np.dot(w, ma * md))
-    return lam, w, (ma, -b * ma * md, md)
+    lo = float(lam.min())
+    ra = (lo + a) / (lam + a)
+    rd = np.ones_like(lam) if math.isinf(d) else (lo + d) / (lam + d)
+    return lam, w, ra, rd
 
 
 def _avg_sandwich(w, left, c, right):
@@ -107,37 +108,92 @@ def _avg_sandwich(w, left, c, right):
             float(np.dot(w, l12 * t12 + l22 * t22)))
 
 
+def _noise_triangular(lam, w, ma, md, mu, x12, e, sig0sq):
+    r""":math:`\hat C` by the triangular solve of :math:`\langle M^\top\hat CM\rangle=\ldots`
+    (well conditioned unless :math:`\chi_2\ll|X_{12}|`); ``ma``, ``md`` the resolvents
+    :math:`m_i=(\lambda+\gamma_i)^{-1}` per node, ``mu`` the :math:`\lambda`-means of
+    :func:`_means`. Entries of :math:`M`: :math:`m_a`, :math:`X_{12}m_am_d/\langle m_am_d
+    \rangle`, :math:`m_d`; of :math:`D=X^{-1}M-I`, without cancellation:
+    :math:`m_a(\mu_a-\lambda)`, :math:`X_{12}m_am_d(\mu_{ad}-\lambda)/(\chi_1\chi_2)`,
+    :math:`m_d(\mu_d-\lambda)`."""
+    chi_a, chi_d = float(np.dot(w, ma)), float(np.dot(w, md))
+    mm = (ma, x12 * ma * md / float(np.dot(w, ma * md)), md)
+    dev = (ma * (mu[0] - lam), x12 * ma * md * (mu[2] - lam) / (chi_a * chi_d),
+           md * (mu[1] - lam))
+    sig = _avg_sandwich(w, dev, e, dev)
+    noise = _avg_sandwich(w * lam, mm, np.ones((2, 2)), mm)
+    rhs = [sig0sq * noise[i] + sig[i] for i in range(3)]
+    l11 = _avg_sandwich(w, mm, np.array([[1.0, 0.0], [0.0, 0.0]]), mm)
+    l12 = _avg_sandwich(w, mm, np.array([[0.0, 1.0], [1.0, 0.0]]), mm)
+    l22 = _avg_sandwich(w, mm, np.array([[0.0, 0.0], [0.0, 1.0]]), mm)[2]
+    c11 = rhs[0] / l11[0]
+    c12 = (rhs[1] - c11 * l11[1]) / l12[1]
+    c22 = (rhs[2] - c11 * l11[2] - c12 * l12[2]) / l22
+    return np.array([[c11, c12], [c12, c22]])
+
+
+def _noise_eigenbasis(lam, w, ra, rd, mu, p, e, sig0sq):
+    r""":math:`\hat C=P^{-\top}\tilde CP^{-1}` in the eigenbasis :math:`P=[[1,p],[0,1]]` of
+    :math:`X` (:math:`p=X_{12}/(\chi_2-\chi_1)`), where the equation is diagonal:
+    :math:`\tilde C_{ij}=\sigma_0^2\tilde J_{ij}\langle\lambda m_im_j\rangle/\langle m_im_j
+    \rangle+\tilde E_{ij}\langle m_im_j(\mu_i-\lambda)(\mu_j-\lambda)\rangle/
+    \langle m_im_j\rangle` (:math:`\tilde E=P^\top EP`, :math:`\tilde J=P^\top\mathbf1
+    \mathbf1^\top P`); well conditioned unless :math:`\chi_1\approx\chi_2`."""
+    res = (ra, rd)
+    pm = np.array([[1.0, p], [0.0, 1.0]])
+    et = pm.T @ e @ pm
+    u = pm.T @ np.ones(2)
+    ct = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            mij = w * res[i] * res[j]
+            s = float(mij.sum())
+            ct[i, j] = (sig0sq * u[i] * u[j] * float(np.dot(mij, lam)) / s
+                        + et[i, j] * float(np.dot(mij, (mu[i] - lam) * (mu[j] - lam))) / s)
+    pinv = np.array([[1.0, -p], [0.0, 1.0]])
+    return pinv.T @ ct @ pinv
+
+
+def _means(lam, w, ra, rd):
+    r""":math:`\lambda`-means :math:`(\mu_a,\mu_d,\mu_{ad})` under the weights
+    :math:`m_a`, :math:`m_d`, :math:`m_am_d` (:math:`\mu_a=R_0(-\chi_1)`,
+    :math:`\mu_d=R_0(-\chi_2)`)."""
+    wa, wd = w * ra, w * rd
+    wad = wa * rd
+    return (float(np.dot(wa, lam) / wa.sum()), float(np.dot(wd, lam) / wd.sum()),
+            float(np.dot(wad, lam) / wad.sum()))
+
+
 def rotinv_stage2_conjugates(state, stage1: RotInvPretrainingResult, nodes, gamma2: float,
                              par) -> tuple:
     r"""Target-block precision :math:`\Gamma` and noise covariance :math:`\hat C` (2x2 arrays).
 
     ``state`` = (Q2, m2, R, chi2, chi12); ``nodes`` from :func:`spectral_nodes` of the target
-    spectrum; ``gamma2`` = :math:`\gamma_0(\chi_2)`; ``par`` = (kappa, sigma0^2, rho0).
+    spectrum; ``gamma2`` = :math:`\gamma_0(\chi_2)` (``inf`` for :math:`\chi_2=0`); ``par`` =
+    (kappa, sigma0^2, rho0). :math:`\Gamma=X^{-1}\langle\lambda M\rangle` is evaluated as
+    :math:`\Gamma_{11}=\mu_a`, :math:`\Gamma_{22}=\mu_d`,
+    :math:`\Gamma_{12}=X_{12}(\mu_{ad}-\mu_d)/\chi_1` (:func:`_means`), free of the
+    cancellation in :math:`X^{-1}-\gamma_0(X)`; :math:`\hat C` in the eigenbasis of
+    :math:`X` when :math:`\chi_2\le\chi_1/2` (the stage-2 support emptying,
+    :math:`\chi_2\to0`, included), otherwise by a triangular solve.
     """
     q2, m2, r, chi2, chi12 = (float(v) for v in state)
     kappa, sig0sq, rho0 = par
     chi1, q1, m1 = stage1.chi1, stage1.Q1, stage1.m1[0]
-    lam, w, mm = _resolvent(nodes, stage1.gamma[0], gamma2, kappa * chi1 + chi12)
-    xb = np.array([[np.dot(w, mm[0]), np.dot(w, mm[1])], [0.0, np.dot(w, mm[2])]])
-    xi = np.array([[1.0 / xb[0, 0], -xb[0, 1] / (xb[0, 0] * xb[1, 1])], [0.0, 1.0 / xb[1, 1]]])
-    lm = np.array([[np.dot(w, lam * mm[0]), np.dot(w, lam * mm[1])],
-                   [0.0, np.dot(w, lam * mm[2])]])
-    gam = xi @ lm  # R_0(-X) without the cancellation of X^-1 - gamma_0(X)
+    x12 = kappa * chi1 + chi12
+    lam, w, ra, rd = _resolvents(nodes, stage1.gamma[0], gamma2)
+    mu = _means(lam, w, ra, rd)
+    gam = np.array([[mu[0], x12 * (mu[2] - mu[1]) / chi1], [0.0, mu[1]]])
     e12 = kappa * q1 + r - (1.0 + kappa) * m1 - m2 + rho0
     e22 = kappa * kappa * q1 + q2 + rho0 + 2.0 * kappa * r - 2.0 * kappa * m1 - 2.0 * m2
     e = np.array([[rho0 - 2.0 * m1 + q1, e12], [e12, e22]])
-    dev = (mm[0] * xi[0, 0] - 1.0, xi[0, 0] * mm[1] + xi[0, 1] * mm[2], mm[2] * xi[1, 1] - 1.0)
-    sig = _avg_sandwich(w, dev, e, dev)
-    noise = _avg_sandwich(w * lam, mm, np.ones((2, 2)), mm)
-    rhs = [sig0sq * noise[i] + sig[i] for i in range(3)]
-    # <M^T C M> is triangular in (c11, c12, c22)
-    l11 = _avg_sandwich(w, mm, np.array([[1.0, 0.0], [0.0, 0.0]]), mm)
-    l12 = _avg_sandwich(w, mm, np.array([[0.0, 1.0], [1.0, 0.0]]), mm)
-    c22_unit = _avg_sandwich(w, mm, np.array([[0.0, 0.0], [0.0, 1.0]]), mm)[2]
-    c11 = rhs[0] / l11[0]
-    c12 = (rhs[1] - c11 * l11[1]) / l12[1]
-    c22 = (rhs[2] - c11 * l11[2] - c12 * l12[2]) / c22_unit
-    return gam, np.array([[c11, c12], [c12, c22]])
+    if chi2 <= 0.5 * chi1:
+        cmat = _noise_eigenbasis(lam, w, ra, rd, mu, x12 / (chi2 - chi1), e, sig0sq)
+    else:
+        a = stage1.gamma[0]
+        cmat = _noise_triangular(lam, w, 1.0 / (lam + a), 1.0 / (lam + gamma2), mu, x12, e,
+                                 sig0sq)
+    return gam, cmat
 
 
 def _stage2_iid_conjugates(gam, cmat, kappa):
@@ -159,9 +215,13 @@ class _Map:
         self.gamma2 = -1.0
 
     def conjugates(self, state):
-        chi2 = max(float(state[3]), _CHI_FLOOR)
+        chi2 = float(state[3])
         kind, ev, z, mp = self.kernel
-        self.gamma2 = spectral_r(kind, ev, z, mp, chi2, self.gamma2)[2]
+        if chi2 > 0.0:
+            warm = self.gamma2 if math.isfinite(self.gamma2) else -1.0
+            self.gamma2 = spectral_r(kind, ev, z, mp, chi2, warm)[2]
+        else:
+            self.gamma2 = math.inf
         gam, cmat = rotinv_stage2_conjugates(state, self.stage1, self.nodes, self.gamma2,
                                              self.par)
         return gam, cmat
