@@ -296,7 +296,8 @@ def test_solver_reports_and_warm_start():
     sp = Spectrum.geometric(0.6, 300, 50.0)
     h = H(0.3, 0.2, 1.0, 0.5)
     a = solve_rotinv_trans_lasso(sc, sp, h)
-    assert isinstance(a, RotInvTransLassoResult) and replica.solve_rotinv_trans_lasso is solve_rotinv_trans_lasso
+    assert isinstance(a, RotInvTransLassoResult)
+    assert replica.solve_rotinv_trans_lasso is solve_rotinv_trans_lasso  # re-exported
     assert a.converged and a.residual <= 1e-11 and a.iterations > 1
     b = solve_rotinv_trans_lasso(sc, sp, h, init=a)
     assert b.iterations <= 2 and b.mse2 == pytest.approx(a.mse2, abs=1e-12)
