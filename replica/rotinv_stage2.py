@@ -419,6 +419,9 @@ def solve_rotinv_trans_lasso(
             "stage-2 equations are degenerate; give the target some noise (sigmas[0] > 0)")
     x0 = initial_state(init, RotInvTransLassoResult, [0.5, 0.1, 0.1, 0.5, 0.0],
                        "(Q2, m2, R, chi2, chi12)")
+    if not np.all(np.isfinite(x0)):
+        raise ValueError(f"init: contains NaN or infinite values ({x0.tolist()}); give a "
+                         "finite state (Q2, m2, R, chi2, chi12) or a previous result")
     fp = run_fixed_point(fmap, None, x0, options,
                          lambda: f"rotationally invariant stage-2 saddle point at {hyper}",
                          hint="try a larger damping or a warm start")

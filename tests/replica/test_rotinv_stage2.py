@@ -106,6 +106,34 @@ def test_residual_refit_with_larger_penalty_is_empty(spectrum, dlam):
     assert res.Rh == pytest.approx(-res.stage1.Qh1, rel=1e-9)
 
 
+@pytest.mark.parametrize("hyper", [H(0.3, 0.2, 1.0, 0.5), H(0.3, 0.2, 0.0, 0.5),
+                                   H(0.5, 0.1, 0.6, 0.3), H(0.3, 0.15, 1.0, 0.0)])
+def test_point_spectrum_matches_separable_monte_carlo(hyper):
+    """A^T A = c I (a one-point spectrum, far from Marchenko-Pastur): both stages are
+    separable, x1 = S_lam1(b)/c and x2 = S_lam_e(b - c kappa x1)/c with b = c r + sqrt(c) sigma
+    xi, so Monte Carlo of these closed forms gives the exact mse2 and density2. (The earlier
+    conjecture gives Rhat = 0 here instead of -kappa c.)"""
+    c, sigma = 1.5, 0.3
+    sc = replica.TransferScenario((1.0,), (sigma,), replica.support_prior(0.0, [0.2]))
+    th = solve_rotinv_trans_lasso(sc, Spectrum(eigenvalues=np.full(400, c)), hyper,
+                                  strict=True)
+    rng = np.random.default_rng(11)
+    n = 400_000
+    r = sc.prior.sample(n, rng)[0]
+    b = c * r + math.sqrt(c) * sigma * rng.standard_normal(n)
+
+    def soft(x, lam):
+        return np.sign(x) * np.maximum(np.abs(x) - lam, 0.0)
+
+    x1 = soft(b, hyper.lam1) / c
+    x2 = soft(b - c * hyper.kappa * x1, hyper.lam2 + hyper.dlam * (x1 == 0)) / c
+    err = (hyper.kappa * x1 + x2 - r) ** 2
+    nz = x2 != 0
+    assert abs(th.mse2 - err.mean()) < 4 * err.std() / math.sqrt(n)
+    assert abs(th.density2 - nz.mean()) < 4 * nz.std() / math.sqrt(n)
+    assert th.Rh == pytest.approx(-hyper.kappa * c, abs=1e-9)
+
+
 def test_noise_paths_agree():
     """The eigenbasis and triangular evaluations of the noise covariance (each used in its
     own range of chi2 / chi1) agree where both are well conditioned."""
@@ -348,6 +376,8 @@ BAD = [
      "anderson"),
     ("init shape", lambda: solve_rotinv_trans_lasso(SC1, SP, HY, init=[1.0, 2.0]), ValueError,
      "init"),
+    ("init NaN", lambda: solve_rotinv_trans_lasso(SC1, SP, HY, init=[math.nan] * 5),
+     ValueError, "init: contains NaN"),
     ("quadrature", lambda: solve_rotinv_trans_lasso(SC1, SP, HY, quadrature=3), ValueError,
      "quadrature"),
     ("unpenalised, rank deficient",
