@@ -35,8 +35,11 @@ target block's share of :math:`\hat\chi_1`); the scalar problem is the i.i.d. on
 :math:`\Gamma=\alpha_0(I+X)^{-1}` and :math:`\hat C=\alpha_0(I+X)^{-\top}(E+\sigma_0^2
 \mathbf1\mathbf1^\top)(I+X)^{-1}`: the i.i.d. equations of :func:`replica.solve_trans_lasso`
 (reproduced to ~1e-15); with one column, the single-stage formulas of :mod:`replica.rotinv`.
-All averages are sums over the eigenvalues in forms without cancellation (covariances of
-resolvents), so no diagonalisation of :math:`X` is needed (:math:`\chi_1=\chi_2` included).
+All averages are sums over the eigenvalues in forms without cancellation (centred
+resolvents); :math:`\hat C` is solved in the eigenbasis of :math:`X` when
+:math:`\chi_2\le\chi_1/2` (including the empty stage-2 support, :math:`\chi_2=0`) and by a
+triangular solve otherwise (including the confluent :math:`\chi_1=\chi_2`). Checked against
+Haar-rotated simulations in ``docs/translasso_real_designs.md``, section 6.1.
 """
 
 from __future__ import annotations
