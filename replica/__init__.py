@@ -14,9 +14,11 @@ solve_pretraining, solve_trans_lasso
     Fixed points of the stage-1 and stage-1+2 equations of state.
 sweep, optimize, strategy_table, recommend, NelderMeadOptions
     Curves/grids, hyperparameter optimisation and the kappa=0 / dlam=0 selection rule.
-Spectrum, SpectralDesign, CovarianceDesign, solve_rotinv_pretraining, solve_covariance
-    Designs beyond i.i.d. entries: rotationally invariant spectra (single stage, stage 1) and
-    Gaussian rows with a covariance Sigma (both stages), docs/translasso_real_designs.md.
+Spectrum, SpectralDesign, CovarianceDesign, solve_rotinv_pretraining, solve_rotinv_trans_lasso,
+solve_covariance
+    Designs beyond i.i.d. entries: rotationally invariant spectra (single stage, stage 1, both
+    stages) and Gaussian rows with a covariance Sigma (both stages),
+    docs/translasso_real_designs.md.
 QuadratureRule, SolverOptions
     Numerical controls of the stage-2 quadrature and of the fixed-point iteration.
 ConvergenceWarning, ConvergenceError, NotIdentifiableError, NonFiniteIterateError
@@ -45,6 +47,7 @@ from replica.optimize import (
 from replica.prior import GaussianMixturePrior, support_prior
 from replica.quadrature import QuadratureRule
 from replica.rotinv import RotInvPretrainingResult, solve_rotinv_pretraining
+from replica.rotinv_stage2 import RotInvTransLassoResult, solve_rotinv_trans_lasso
 from replica.scenario import ScenarioSample, TransferScenario, TransLassoHyper
 from replica.solver import SolverOptions
 from replica.stage1 import PretrainingResult, solve_pretraining
@@ -84,6 +87,8 @@ __all__ = [
     "CovarianceDesign",
     "RotInvPretrainingResult",
     "solve_rotinv_pretraining",
+    "RotInvTransLassoResult",
+    "solve_rotinv_trans_lasso",
     "MonteCarlo",
     "CovarianceResult",
     "solve_covariance",

@@ -51,6 +51,7 @@ __all__ = [
     "stage2_model",
     "stage2_conjugates",
     "stage2_map",
+    "stage2_averages",
 ]
 
 # rows of the per-class array ``cls`` of the stage-2 model
@@ -273,8 +274,15 @@ def stage2_map(model, state):
 
     Inlined into the iteration kernel (``inline="always"``): compiled once, not twice.
     """
+    return stage2_averages(model, stage2_conjugates(model[2][1], state))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def stage2_averages(model, conj):
+    """New stage-2 state (Q2, m2, R, chi2, chi12) of the scalar problem for given conjugates
+    ``conj = (Qh2, mh2, Rh, chih2, chih12, ...)`` (the averages of :func:`stage2_map`; also
+    used with the conjugates of other design families, :mod:`replica.rotinv_stage2`)."""
     cls, par, quad = model[2]
-    conj = stage2_conjugates(par, state)
     qh2, rh = conj[0], conj[2]
     # numerators of Q2, m2, R, chi2, the smooth and the support-flip parts of chi12
     acc = np.empty(6)
