@@ -97,6 +97,12 @@ def third_moment_norm(U: np.ndarray, e: np.ndarray, method: str = "auto") -> flo
     return float(np.sum(T * T)) / N ** 2
 
 
+def _as_matrix(name: str, a) -> np.ndarray:
+    """2-d float array (a 1-d input is one column), finite; ValueError naming ``name``."""
+    a = np.asarray(a)
+    return check_data(name, a[:, None] if a.ndim == 1 else a)
+
+
 def _regressors(Z: np.ndarray, intercept: bool) -> np.ndarray:
     if intercept:
         return np.hstack([np.ones((len(Z), 1)), Z - Z.mean(0)])
@@ -116,8 +122,8 @@ def ols_expansion(features, y, intercept: bool = True) -> OLSExpansion:
     intercept : bool
         Regressors :math:`(1, z)` (``d = K + 1``) or :math:`z` (``d = K``).
     """
-    Z = check_data("features", np.atleast_2d(np.asarray(features, dtype=float).T).T)
-    Y = check_data("y", np.reshape(np.asarray(y, dtype=float), (len(y), -1)))
+    Z = _as_matrix("features", features)
+    Y = _as_matrix("y", y)
     if len(Y) != len(Z):
         raise ValueError(f"features have {len(Z)} rows but y has {len(Y)}: shapes mismatch")
     if not isinstance(intercept, bool | np.bool_):
