@@ -8,8 +8,8 @@ the population residual). That isolates the head-estimation error from the encod
 s.e. of the test error, the three predictions' relative errors, and the effective second-order
 coefficient n^2 (E[excess] - a1/n) against c2, with the largest leverages of the pool.
 
-Run from the repository root: ``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/diagnose_bridge_head.py
-[reps]`` (about 1 min).
+Run from the repository root (about 15 s):
+``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/diagnose_bridge_head.py [reps]``.
 """
 
 from __future__ import annotations
