@@ -208,3 +208,15 @@ BAD = [
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_table_reports_refused_second_order_points():
+    pb = _heavy_leverage_problem()
+    E = np.eye(2)
+    # n_t = 8 is refused (not controlled); n_t = 4000 is far in the controlled range
+    with pytest.raises(ValueError, match="not controlled"):
+        rt.predict_for_encoder(pb, E, 8, estimation="second_order")
+    tab = rt.transfer_error_table(pb, [1.0], [1], [8, 4000], estimation="second_order")
+    assert list(tab["status"].str.contains("not controlled")) == [True, False]
+    assert tab["status"].iloc[1] == "ok" and np.isnan(tab["target_error"].iloc[0])
+    assert np.isfinite(tab["target_error"].iloc[1])
