@@ -22,7 +22,8 @@ Parts (``parts`` in the config, ``--parts`` on the command line):
     predicted vs trained target test error of joint training (source + ``alpha``
     reconstruction) -> frozen linear encoder -> OLS head on ``n_t`` target samples, for
     digits 1 -> 8 and a synthetic task whose target lives in low-variance directions
-    (``bridge.csv``, ``bridge_best_alpha.csv``, ``bridge_theory.csv``).
+    (``bridge.csv`` with the prediction of every estimation and its agreement flag,
+    ``bridge_best_alpha.csv``, ``bridge_theory.csv``).
 
 Data: scikit-learn's digits by default; ``data_dir`` with CIFAR-10/100 python batches or the
 TinyImageNet folder layout replaces the digits in ``alignment`` and ``projection``.
