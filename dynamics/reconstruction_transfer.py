@@ -34,7 +34,10 @@ with the population residual
 :math:`\mathcal E=\sigma^2_\alpha(1+1/n_t)(n_t-2)/(n_t-K-2)` (``estimation="gaussian"``).
 With samples of the population, ``estimation="sandwich"`` uses the measured
 :math:`\Gamma_\alpha` (exact to first order in :math:`1/n_t` for any distribution), and
-``estimation="second_order"`` replaces :math:`K+2` by the effective dimension
+``estimation="leverage"`` resums the high-leverage rows non-perturbatively
+(:mod:`dynamics.ols_leverage`: deterministic equivalent of the resolvent, one- and two-row
+terms, calibrated to the exact Gaussian result), and ``estimation="second_order"`` replaces
+:math:`K+2` by the effective dimension
 :math:`m=c_2/\operatorname{tr}(\Sigma_z^{-1}\Gamma_\alpha)-1` that makes the expansion exact to
 second order (:mod:`dynamics.ols_expansion`; :math:`m=K+2` for Gaussian features).  It refuses
 (``ValueError``) when :math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
@@ -57,6 +60,7 @@ from dynamics.checks import as_rng, check_real
 from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
 from dynamics.ols_expansion import ols_expansion
+from dynamics.ols_leverage import leverage_excess
 
 __all__ = [
     "LinearTransferProblem",
@@ -73,7 +77,7 @@ __all__ = [
     "population_risk",
 ]
 
-ESTIMATIONS = ("gaussian", "sandwich", "second_order")
+ESTIMATIONS = ("gaussian", "sandwich", "second_order", "leverage")
 
 
 def _as_rows(name: str, a, D: int) -> np.ndarray:
@@ -269,6 +273,14 @@ def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, flo
     return tr, float(m)
 
 
+def _leverage_term(problem, E, n: int, intercept: bool) -> float:
+    """Leverage-resummed excess risk of the head (:mod:`dynamics.ols_leverage`)."""
+    if problem.samples is None:
+        raise ValueError("estimation = 'leverage' needs problem.samples (population samples)")
+    X, Y = problem.samples
+    return leverage_excess(X @ E.T, Y, n, intercept).excess
+
+
 def _estimation_terms(problem, E, estimation: str, sigma2: float, n: int,
                       intercept: bool) -> tuple[float, float]:
     """(trace term, denominator shift m): estimation error ~ tr / (n - m)."""
@@ -292,11 +304,11 @@ def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferP
     K = E.shape[0]
     n = _check_nt(n_t, K, intercept)
     s2 = population_residual(problem, E)
-    tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
-    if intercept:
-        est = s2 / n + (1 + 1 / n) * tr / (n - m)
+    if estimation == "leverage":
+        est = _leverage_term(problem, E, n, bool(intercept))
     else:
-        est = tr / (n - m)
+        tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
+        est = s2 / n + (1 + 1 / n) * tr / (n - m) if intercept else tr / (n - m)
     return TransferPrediction(float(alpha), K, n, s2, float(est), float(s2 + est),
                               estimation, gap)
 

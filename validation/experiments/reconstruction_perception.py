@@ -523,18 +523,19 @@ def _moment_problem(pb, cfg):
 
 
 def _predict(pb, alpha, K, n, estimation) -> float:
-    """Predicted target error, NaN where the estimation refuses (second order not controlled)."""
+    """Predicted target error, NaN where the estimation refuses (second order not controlled,
+    or no finite leverage resummation)."""
     try:
         if alpha is None:
             return rt.scratch_target_error(pb, n, estimation=estimation).target_error
         return rt.predict_target_error(pb, alpha, K, n, estimation=estimation).target_error
     except ValueError:
-        if estimation != "second_order":
+        if estimation not in ("second_order", "leverage"):
             raise
         return math.nan
 
 
-SAMPLE_ESTIMATIONS = ("sandwich", "second_order")
+SAMPLE_ESTIMATIONS = ("sandwich", "second_order", "leverage")
 
 
 def _target_errors(pb, E, sampler, n_ts, reps, seed) -> np.ndarray:
