@@ -47,7 +47,7 @@ from dynamics.linear_reconstruction import check_data
 __all__ = ["LeverageResummation", "leverage_excess", "gaussian_excess",
            "resolvent_fixed_point"]
 
-_PAIR_CAP = 2000  # rows used for the pair term (a seeded subsample above it)
+_PAIR_CAP = 3000  # rows used for the pair term (a seeded subsample above it)
 _BLOCK = 500  # rows per block in the pair sums
 
 
@@ -155,7 +155,13 @@ def _second_resolvent(U, p, m, Q, h) -> np.ndarray:
 
 
 def _pair_values(Ua, ea, ha, Ub, eb, hb, Q, X) -> np.ndarray:
-    r"""(e_i . e_j) [M^{-1} P M^{-1}]_{12} for all pairs of a block (closed 2x2 inverse)."""
+    r"""Pair values beyond first order in :math:`k=u_i^\top\bar Qu_j`, for a block of pairs.
+
+    The exact value is :math:`(e_i\cdot e_j)[M^{-1}PM^{-1}]_{12}` (closed :math:`2\times2`
+    inverse); returned is it minus its part of order :math:`k^0` and :math:`k^1`
+    (:math:`P_{ij}/(c_ic_j)-k\,(p_{ii}c_j+p_{jj}c_i)/(c_ic_j)^2`, :math:`c=1+h`), which
+    :func:`_pair_mean` sums exactly over the whole population.
+    """
     k = Ua @ Q @ Ub.T
     P = Ua @ X @ Ub.T
     pii = np.sum(Ua * (Ua @ X), axis=1)[:, None]
@@ -163,27 +169,40 @@ def _pair_values(Ua, ea, ha, Ub, eb, hb, Q, X) -> np.ndarray:
     a, c = 1 + hb[None, :], 1 + ha[:, None]  # M^{-1} = [[a, -k], [-k, c]] / det
     det = a * c - k * k
     val = (a * (c * P - k * pii) - k * (c * pjj - k * P)) / det ** 2
-    return (ea @ eb.T) * val
+    low = P / (a * c) - k * (a * pii + c * pjj) / (a * c) ** 2
+    return (ea @ eb.T) * (val - low)
 
 
-def _pair_mean(U, e, h, Q, X, N_pop) -> float:
-    r"""Mean of the pair value over independent draws of two rows of the population.
+def _pair_mean(U, e, h, Q, X, sub) -> float:
+    r"""Mean pair value over two independent draws from the population (rows ``U``).
 
-    All pairs when ``len(U) <= 2000``; otherwise the rows given are a subsample and the mean is
-    the unbiased mix ``(1/N) * same-row + (1 - 1/N) * distinct-rows``."""
-    n = len(U)
-    tot = 0.0
-    diag = 0.0
-    for s in range(0, n, _BLOCK):
-        for t in range(0, n, _BLOCK):
-            v = _pair_values(U[s:s + _BLOCK], e[s:s + _BLOCK], h[s:s + _BLOCK],
-                             U[t:t + _BLOCK], e[t:t + _BLOCK], h[t:t + _BLOCK], Q, X)
+    Orders :math:`k^0, k^1` factorise and are summed over all rows:
+    :math:`\operatorname{tr}(b^\top\bar Xb)-2\operatorname{tr}(g^\top\bar Qb)`,
+    :math:`b=\mathbb E[ue^\top/(1+h)]`, :math:`g=\mathbb E[u\,p\,e^\top/(1+h)^2]`,
+    :math:`p=u^\top\bar Xu`. The remainder (order :math:`k^2` and up) is summed over all pairs,
+    or, with ``sub`` (indices of a row subsample), estimated without bias as
+    ``(1/N) same-row + (1 - 1/N) distinct-rows`` over the subsample.
+    """
+    N = len(U)
+    c = 1 + h
+    pdiag = np.sum(U * (U @ X), axis=1)
+    b = U.T @ (e / c[:, None]) / N
+    g = U.T @ (e * (pdiag / c ** 2)[:, None]) / N
+    low = float(np.sum(b * (X @ b)) - 2 * np.sum(g * (Q @ b)))
+    idx = np.arange(N) if sub is None else sub
+    Us, es, hs = U[idx], e[idx], h[idx]
+    s_n = len(idx)
+    tot = diag = 0.0
+    for s in range(0, s_n, _BLOCK):
+        for t in range(0, s_n, _BLOCK):
+            v = _pair_values(Us[s:s + _BLOCK], es[s:s + _BLOCK], hs[s:s + _BLOCK],
+                             Us[t:t + _BLOCK], es[t:t + _BLOCK], hs[t:t + _BLOCK], Q, X)
             tot += float(v.sum())
             if s == t:
                 diag += float(np.trace(v))
-    if n == N_pop:
-        return tot / n ** 2
-    return diag / n / N_pop + (1 - 1 / N_pop) * (tot - diag) / (n * (n - 1))
+    if sub is None:
+        return low + tot / N ** 2
+    return low + diag / s_n / N + (1 - 1 / N) * (tot - diag) / (s_n * (s_n - 1))
 
 
 def _whiten(Z: np.ndarray, Y: np.ndarray, intercept: bool):
@@ -199,7 +218,7 @@ def _whiten(Z: np.ndarray, Y: np.ndarray, intercept: bool):
     return U, Yc - U @ (U.T @ Yc / len(U))
 
 
-def _resummed(U, e, n, p=None, N_pop=None, seed=0) -> tuple[float, float, float, int]:
+def _resummed(U, e, n, p=None, seed=0) -> tuple[float, float, float, int]:
     """(self term, pair term, max h, iterations) of the resummed excess on ``n`` rows."""
     N = len(U)
     p = np.full(N, 1.0 / N) if p is None else p
@@ -207,11 +226,10 @@ def _resummed(U, e, n, p=None, N_pop=None, seed=0) -> tuple[float, float, float,
     X = _second_resolvent(U, p, n - 1, Q, h)
     e2 = np.sum(e * e, axis=1)
     self_term = n * float(np.sum(p * e2 * np.sum(U * (U @ X), axis=1) / (1 + h) ** 2))
+    sub = None
     if N > _PAIR_CAP:
-        idx = np.sort(np.random.default_rng(seed).choice(N, _PAIR_CAP, replace=False))
-        pair = _pair_mean(U[idx], e[idx], h[idx], Q, X, N)
-    else:
-        pair = _pair_mean(U, e, h, Q, X, N)
+        sub = np.sort(np.random.default_rng(seed).choice(N, _PAIR_CAP, replace=False))
+    pair = _pair_mean(U, e, h, Q, X, sub)
     return self_term, n * (n - 1) * pair, float(h.max()), it
 
 
@@ -276,7 +294,7 @@ def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
     intercept : bool
         Regressors ``(1, z)`` or ``z``.
     seed : int
-        Seed of the row subsample of the pair term when ``N > 2000``.
+        Seed of the row subsample of the pair term when ``N > 3000``.
     """
     Z = check_data("features", np.asarray(features)[:, None] if np.ndim(features) == 1
                    else features)

@@ -137,6 +137,24 @@ def test_first_order_is_the_sandwich_trace():
     assert n * leverage_excess(Z, Y, n).excess == pytest.approx(a1, rel=1e-4)
 
 
+@pytest.mark.parametrize("pool", [_misspecified_pool, _rare_scale_pool])
+def test_second_order_coefficient_is_the_exact_c2(pool):
+    """n^2 (excess - a1/n), Richardson-extrapolated from n = 2e4 and 4e4, equals c2 of the
+    independent 1/n expansion (dynamics.ols_expansion, itself checked against Monte Carlo):
+    the calibrated resummation is exact to second order, the uncalibrated one is not."""
+    Z, Y = pool()
+    U, e = _whiten(Z, Y)
+    a1 = np.mean(np.sum(e * e, 1) * np.sum(U * U, 1))
+    c2 = ols_expansion(Z, Y).c2
+    co, raw = [], []
+    for n in (20000, 40000):
+        r = leverage_excess(Z, Y, n)
+        co.append(n * n * (r.excess - a1 / n))
+        raw.append(n * n * (r.excess / r.calibration - a1 / n))
+    assert 2 * co[1] - co[0] == pytest.approx(c2, rel=0.01, abs=0.01 * a1)
+    assert abs(2 * raw[1] - raw[0] - c2) > 2 * a1
+
+
 def test_direction_carried_by_one_row_is_refused():
     """A pool where one row alone carries a direction: OLS on m < N rows is singular with
     positive probability (infinite expected excess); the resummation refuses."""
