@@ -5,7 +5,7 @@ bridge experiment) the OLS head is resampled exactly: rows drawn with replacemen
 the excess risk computed in whitened coordinates (the population risk of the fitted head minus
 the population residual). That isolates the head-estimation error from the encoder training
 (the experiment trains the encoder by L-BFGS). Printed per (alpha, n_t): Monte Carlo mean and
-s.e. of the test error, the three predictions' relative errors, and the effective second-order
+s.e. of the test error, the four predictions' relative errors, and the effective second-order
 coefficient n^2 (E[excess] - a1/n) against c2, with the largest leverages of the pool.
 
 Run from the repository root (about 15 s):
@@ -53,7 +53,7 @@ def main(reps: int = 4000) -> None:
     pb, _, _, _, _ = _bridge_setup("digits", cfg)
     X, Y = pb.samples
     K = cfg.bridge_K
-    print("alpha  n_t  MC error (s.e.)    gauss  sandw  2nd-ord  | n^2(E-a1/n) vs c2 | q_max")
+    print("alpha  n_t  MC error (s.e.)    gauss  sandw  2nd-ord  lever  | n^2(E-a1/n) vs c2 | q_max")
     for alpha in cfg.bridge_alphas:
         E, _ = rt.source_encoder(pb, alpha, K)
         U, e = _whitened(X @ E.T, Y)
