@@ -53,7 +53,8 @@ def main(reps: int = 4000) -> None:
     pb, _, _, _, _ = _bridge_setup("digits", cfg)
     X, Y = pb.samples
     K = cfg.bridge_K
-    print("alpha  n_t  MC error (s.e.)    gauss  sandw  2nd-ord  lever  | n^2(E-a1/n) vs c2 | q_max")
+    print("alpha  n_t  MC error (s.e.)    gauss  sandw  2nd-ord  lever  "
+          "| n^2(E-a1/n) vs c2 | q_max")
     for alpha in cfg.bridge_alphas:
         E, _ = rt.source_encoder(pb, alpha, K)
         U, e = _whitened(X @ E.T, Y)
