@@ -32,7 +32,12 @@ freedom instead of a divergent :math:`1/n` series. Expanded in :math:`1/n` it gi
 deterministic equivalent). These are fixed by the factor :math:`\rho_n=\mathcal E^{\rm
 exact}_{\rm G}/\mathcal R^{\rm G}_n`, the exact over the resummed excess for Gaussian features
 with independent noise (computed by generalised Gauss-Laguerre quadrature over
-:math:`|\zeta|^2\sim\chi^2_K`), so Gaussian features reproduce the Wishart results.
+:math:`|\zeta|^2\sim\chi^2_K`; :math:`\rho_n=1-3/n+O(n^{-2})`), so Gaussian features
+reproduce the Wishart results. The calibrated :math:`\rho_n\mathcal R_n` is then exact to
+second order (its :math:`1/n^2` coefficient equals :math:`c_2`; checked numerically on
+non-Gaussian populations) and, unlike the truncated series, stays finite and saturating when
+a leverage exceeds ``n``. It has no finite solution (``ValueError``) when a direction is
+carried by rows of total weight below ``1/m``: OLS is then singular with positive probability.
 """
 
 from __future__ import annotations
@@ -131,22 +136,40 @@ def resolvent_fixed_point(U: np.ndarray, p: np.ndarray, m: float, tol: float = 1
                            f"(m = {m}, d = {d})")
 
 
-def _second_resolvent(U, p, m, Q, h) -> np.ndarray:
+def _second_resolvent(U, p, m, Q, h, tol: float = 1e-12, max_iter: int = 5000) -> np.ndarray:
     r""":math:`\bar X` solving :math:`\bar X=\bar Q^2+m\bar Q\,\mathbb E[w\,uu^\top u^\top\bar Xu]
-    \bar Q`, :math:`w=(1+h)^{-2}` (a :math:`d^2\times d^2` linear system, built in row blocks)."""
+    \bar Q`, :math:`w=(1+h)^{-2}`: a :math:`d^2\times d^2` linear system (built in row blocks)
+    for ``d <= 40``, otherwise the fixed-point iteration of this positive map from
+    :math:`\bar Q^2` (it converges exactly when a positive solution exists)."""
     d = U.shape[1]
     A = U @ Q
-    L = np.zeros((d * d, d * d))
     c = m * p / (1 + h) ** 2
-    for s in range(0, len(U), 2000):
-        a, u = A[s:s + 2000], U[s:s + 2000]
-        aa = (a[:, :, None] * a[:, None, :]).reshape(len(a), -1)
-        uu = (u[:, :, None] * u[:, None, :]).reshape(len(u), -1)
-        L += (aa * c[s:s + 2000, None]).T @ uu
-    try:
-        X = np.linalg.solve(np.eye(d * d) - L, (Q @ Q).ravel()).reshape(d, d)
-    except np.linalg.LinAlgError:
-        X = np.full((d, d), np.nan)
+    QQ = Q @ Q
+    if d <= 40:
+        L = np.zeros((d * d, d * d))
+        for s in range(0, len(U), 2000):
+            a, u = A[s:s + 2000], U[s:s + 2000]
+            aa = (a[:, :, None] * a[:, None, :]).reshape(len(a), -1)
+            uu = (u[:, :, None] * u[:, None, :]).reshape(len(u), -1)
+            L += (aa * c[s:s + 2000, None]).T @ uu
+        try:
+            X = np.linalg.solve(np.eye(d * d) - L, QQ.ravel()).reshape(d, d)
+        except np.linalg.LinAlgError:
+            X = np.full((d, d), np.nan)
+    else:
+        X = QQ
+        for _ in range(max_iter):
+            X_new = QQ + (A * (c * np.sum(U * (U @ X), axis=1))[:, None]).T @ A
+            if not np.all(np.isfinite(X_new)) or np.abs(X_new).max() > 1e12 * np.abs(QQ).max():
+                X = np.full((d, d), np.nan)
+                break
+            done = np.abs(X_new - X).max() <= tol * np.abs(X_new).max()
+            X = X_new
+            if done:
+                break
+        else:
+            raise ConvergenceError(f"second resolvent: no convergence in {max_iter} "
+                                   f"iterations (m = {m}, d = {d})")
     X = 0.5 * (X + X.T)
     if not np.all(np.isfinite(X)) or np.linalg.eigvalsh(X)[0] <= 0:
         raise ValueError(f"m = {m}: the derivative of the deterministic equivalent is not "

@@ -165,6 +165,23 @@ def test_direction_carried_by_one_row_is_refused():
         leverage_excess(Z, rng.standard_normal(300), 50)
 
 
+def test_second_resolvent_iteration_matches_direct_solve():
+    """d = 45 > 40 takes the fixed-point iteration; the d^2 x d^2 system solved here directly
+    (plain numpy) gives the same X-bar to 1e-10."""
+    from dynamics.ols_leverage import _second_resolvent
+
+    rng = np.random.default_rng(6)
+    N, d, m = 1500, 45, 160
+    U = rng.standard_normal((N, d)) * np.where(rng.random(N) < 0.05, 3.0, 1.0)[:, None]
+    p = np.full(N, 1 / N)
+    Q, h, _ = resolvent_fixed_point(U, p, m)
+    A = U @ Q
+    c = m * p / (1 + h) ** 2
+    L = np.einsum("i,ia,ib,ic,id->abcd", c, A, A, U, U, optimize=True).reshape(d * d, d * d)
+    X = np.linalg.solve(np.eye(d * d) - L, (Q @ Q).ravel()).reshape(d, d)
+    assert np.max(np.abs(_second_resolvent(U, p, m, Q, h) - X)) < 1e-10 * np.abs(X).max()
+
+
 def test_fixed_point_iteration_budget_is_reported():
     rng = np.random.default_rng(4)
     U = rng.standard_normal((200, 3))
