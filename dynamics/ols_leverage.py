@@ -28,8 +28,8 @@ with :math:`h=u^\top\bar Qu`, and for a pair :math:`U_2=[u,u']`: :math:`M=I_2+U_
 :math:`P=U_2^\top\bar XU_2`. A row of leverage :math:`h\gg1` then costs about one degree of
 freedom instead of a divergent :math:`1/n` series. Expanded in :math:`1/n` it gives
 :math:`a_1/n` at first order and at second order the exact :math:`c_2` of
-:mod:`dynamics.ols_expansion` minus :math:`a_1` (finite-size, Jensen-type terms of the
-deterministic equivalent). These are fixed by the factor :math:`\rho_n=\mathcal E^{\rm
+:mod:`dynamics.ols_expansion` plus :math:`3a_1` (measured; finite-size, Jensen-type terms of
+the deterministic equivalent). These are fixed by the factor :math:`\rho_n=\mathcal E^{\rm
 exact}_{\rm G}/\mathcal R^{\rm G}_n`, the exact over the resummed excess for Gaussian features
 with independent noise (computed by generalised Gauss-Laguerre quadrature over
 :math:`|\zeta|^2\sim\chi^2_K`; :math:`\rho_n=1-3/n+O(n^{-2})`), so Gaussian features
