@@ -33,7 +33,14 @@ with the population residual
 :math:`\operatorname{tr}(\Sigma_z^{-1}\Gamma)=K\sigma^2` and the formula is exact:
 :math:`\mathcal E=\sigma^2_\alpha(1+1/n_t)(n_t-2)/(n_t-K-2)` (``estimation="gaussian"``).
 With samples of the population, ``estimation="sandwich"`` uses the measured
-:math:`\Gamma_\alpha` (exact to first order in :math:`1/n_t` for any distribution).
+:math:`\Gamma_\alpha` (exact to first order in :math:`1/n_t` for any distribution), and
+``estimation="leverage"`` resums the high-leverage rows non-perturbatively
+(:mod:`dynamics.ols_leverage`: deterministic equivalent of the resolvent, one- and two-row
+terms, calibrated to the exact Gaussian result), and ``estimation="second_order"`` replaces
+:math:`K+2` by the effective dimension
+:math:`m=c_2/\operatorname{tr}(\Sigma_z^{-1}\Gamma_\alpha)-1` that makes the expansion exact to
+second order (:mod:`dynamics.ols_expansion`; :math:`m=K+2` for Gaussian features).  It refuses
+(``ValueError``) when :math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
 
 Consequence (Gaussian case): the factor multiplying :math:`\sigma^2_\alpha` does not depend on
 :math:`\alpha`, so the reconstruction loss helps the target exactly when it lowers the
@@ -52,6 +59,8 @@ import numpy as np
 from dynamics.checks import as_rng, check_real
 from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
+from dynamics.ols_expansion import ols_expansion
+from dynamics.ols_leverage import leverage_excess
 
 __all__ = [
     "LinearTransferProblem",
@@ -68,7 +77,7 @@ __all__ = [
     "population_risk",
 ]
 
-ESTIMATIONS = ("gaussian", "sandwich")
+ESTIMATIONS = ("gaussian", "sandwich", "second_order", "leverage")
 
 
 def _as_rows(name: str, a, D: int) -> np.ndarray:
@@ -96,7 +105,8 @@ class LinearTransferProblem:
         :math:`\mathbb E y_t`.
     samples : tuple (X, Y_t) or None
         Samples of the population (centred ``X``, ``N x D``; ``Y_t``, ``N x c_t``), needed only
-        for ``estimation="sandwich"``; when the population *is* a finite data set, pass all of it.
+        for ``estimation="sandwich"`` and ``"second_order"``; when the population *is* a
+        finite data set, pass all of it.
     """
 
     cov: np.ndarray
@@ -233,14 +243,7 @@ def _check_nt(n_t, K: int, intercept: bool) -> int:
     return int(n_t)
 
 
-def _trace_term(problem: LinearTransferProblem, E, estimation: str, sigma2: float) -> float:
-    K = E.shape[0]
-    if estimation == "gaussian":
-        return K * sigma2
-    if estimation != "sandwich":
-        raise ValueError(f"estimation = {estimation!r}: choose from {ESTIMATIONS}")
-    if problem.samples is None:
-        raise ValueError("estimation = 'sandwich' needs problem.samples (population samples)")
+def _sandwich_trace(problem: LinearTransferProblem, E) -> float:
     X, Y = problem.samples
     Z = X @ E.T
     Z = Z - Z.mean(0)
@@ -251,17 +254,61 @@ def _trace_term(problem: LinearTransferProblem, E, estimation: str, sigma2: floa
     return float(np.mean(np.sum(eps ** 2, axis=1) * lev))
 
 
+def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, float]:
+    """(trace, shift m) with the expansion a1/n + c2/n^2 of ols_expansion matched exactly."""
+    X, Y = problem.samples
+    ex = ols_expansion(X @ E.T, Y, intercept)
+    K = E.shape[0]
+    tr = ex.a1 - ex.residual_var if intercept else ex.a1
+    gauss = K + 2 if intercept else K + 1
+    if not tr > 1e-14 * max(ex.residual_var, 1e-300):
+        return max(tr, 0.0), gauss  # no estimation error beyond the intercept term
+    m = ex.c2 / tr - (1 if intercept else 0)
+    if n - m < 0.5 * (n - gauss):
+        raise ValueError(
+            f"n_t = {n}: the second-order expansion is not controlled (effective dimension "
+            f"{m:.3g} against {gauss} for Gaussian features; it must stay below "
+            f"{0.5 * (n + gauss):.3g}, i.e. at most double the sandwich estimation term): use "
+            "estimation='sandwich' or a larger n_t")
+    return tr, float(m)
+
+
+def _leverage_term(problem, E, n: int, intercept: bool) -> float:
+    """Leverage-resummed excess risk of the head (:mod:`dynamics.ols_leverage`)."""
+    if problem.samples is None:
+        raise ValueError("estimation = 'leverage' needs problem.samples (population samples)")
+    X, Y = problem.samples
+    return leverage_excess(X @ E.T, Y, n, intercept).excess
+
+
+def _estimation_terms(problem, E, estimation: str, sigma2: float, n: int,
+                      intercept: bool) -> tuple[float, float]:
+    """(trace term, denominator shift m): estimation error ~ tr / (n - m)."""
+    K = E.shape[0]
+    if estimation not in ESTIMATIONS:
+        raise ValueError(f"estimation = {estimation!r}: choose from {ESTIMATIONS}")
+    gauss = K + 2 if intercept else K + 1
+    if estimation == "gaussian":
+        return K * sigma2, gauss
+    if problem.samples is None:
+        raise ValueError(f"estimation = {estimation!r} needs problem.samples (population "
+                         "samples)")
+    if estimation == "sandwich":
+        return _sandwich_trace(problem, E), gauss
+    return _second_order_shift(problem, E, n, intercept)
+
+
 def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferPrediction:
     if not isinstance(intercept, bool | np.bool_):
         raise ValueError(f"intercept = {intercept!r}: must be True or False")
     K = E.shape[0]
     n = _check_nt(n_t, K, intercept)
     s2 = population_residual(problem, E)
-    tr = _trace_term(problem, E, estimation, s2)
-    if intercept:
-        est = s2 / n + (1 + 1 / n) * tr / (n - K - 2)
+    if estimation == "leverage":
+        est = _leverage_term(problem, E, n, bool(intercept))
     else:
-        est = tr / (n - K - 1)
+        tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
+        est = s2 / n + (1 + 1 / n) * tr / (n - m) if intercept else tr / (n - m)
     return TransferPrediction(float(alpha), K, n, s2, float(est), float(s2 + est),
                               estimation, gap)
 

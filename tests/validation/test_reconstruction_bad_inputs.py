@@ -91,6 +91,8 @@ CASES = [
     ("nets OLS head", _nets_head, "n_t = 3"),
     ("config parts", lambda: _config(parts=("foo",)), "parts"),
     ("config n_t", lambda: _config(bridge_n_ts=(5,)), "bridge_n_ts"),
+    ("config estimation", lambda: _config(bridge_estimation="exact"), "bridge_estimation"),
+    ("config moment samples", lambda: _config(bridge_moment_samples=5), "bridge_moment_samples"),
     ("config data_dir", lambda: _config(data_dir="/nonexistent/rp-data"), "data_dir"),
     ("config device", lambda: _config(device="tpu"), "device = 'tpu'"),
 ]

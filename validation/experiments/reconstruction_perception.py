@@ -22,7 +22,11 @@ Parts (``parts`` in the config, ``--parts`` on the command line):
     predicted vs trained target test error of joint training (source + ``alpha``
     reconstruction) -> frozen linear encoder -> OLS head on ``n_t`` target samples, for
     digits 1 -> 8 and a synthetic task whose target lives in low-variance directions
-    (``bridge.csv``, ``bridge_best_alpha.csv``, ``bridge_theory.csv``).
+    (``bridge.csv`` with the prediction of every estimation and its agreement flag,
+    ``bridge_best_alpha.csv``, ``bridge_theory.csv``). The digits prediction uses the
+    leverage-resummed head error (``bridge_estimation="leverage"``); regular learning on the
+    raw pixels (``bridge_scratch.csv``) uses the sandwich, since a pixel carried by one image
+    makes the exact OLS excess infinite for every ``n_t`` below the pool size.
 
 Data: scikit-learn's digits by default; ``data_dir`` with CIFAR-10/100 python batches or the
 TinyImageNet folder layout replaces the digits in ``alignment`` and ``projection``.
@@ -98,6 +102,8 @@ class ReconstructionPerceptionConfig:
     bridge_n_ts: tuple = (30, 60, 92, 200, 400)
     bridge_reps: int = 400
     bridge_Ks_theory: tuple = (1, 2, 3, 5, 8, 12, 20)
+    bridge_estimation: str = "leverage"  # digits; the synthetic task uses the exact "gaussian"
+    bridge_moment_samples: int = 100_000  # synthetic draws for the sample-based columns
     digits_classes: tuple = (0, 1, 8)
     source_digit: int = 1
     target_digit: int = 8
@@ -128,6 +134,9 @@ class ReconstructionPerceptionConfig:
             if not isinstance(n, int) or n < self.bridge_K + 3:
                 raise ValueError(f"bridge_n_ts contains {n!r}: need integers >= bridge_K + 3")
         _check_numbers(self)
+        if self.bridge_estimation not in rt.ESTIMATIONS:
+            raise ValueError(f"bridge_estimation = {self.bridge_estimation!r}: choose from "
+                             f"{rt.ESTIMATIONS}")
         if self.proj_model not in ("resnet9", "mlp"):
             raise ValueError(f"proj_model = {self.proj_model!r}: choose 'resnet9' or 'mlp'")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
@@ -200,6 +209,7 @@ def _check_numbers(cfg) -> None:
                          ("source_digit", 0, 9), ("target_digit", 0, 9), ("synthetic_D", 4, 10**4),
                          ("seed", 0, 2**63 - 1), ("dyn_steps", 1, MAX_STEPS),
                          ("bridge_reps", 1, MAX_STEPS), ("cf_epochs", 1, MAX_STEPS),
+                         ("bridge_moment_samples", 100, 10**7),
                          ("proj_epochs", 1, MAX_STEPS)):
         _seq(name, (getattr(cfg, name),), "int", lo, hi)
     for name in ("proj_image_size", "proj_max_per_class"):
@@ -484,7 +494,7 @@ def _bridge_setup(dataset: str, cfg):
             i = rng.integers(0, len(Xc), n)
             return Xc[i], Yt[i]
 
-        return pb, X, ys, sampler, "sandwich"
+        return pb, X, ys, sampler, cfg.bridge_estimation
     task = rt.GaussianTransferTask.low_variance_target(D=cfg.synthetic_D, seed=cfg.seed)
     pb = task.problem()
     # pseudo-sample with exactly the population second moments of (x, y_s): training on it
@@ -503,6 +513,32 @@ def _bridge_setup(dataset: str, cfg):
         return Xt, Yt
 
     return pb, R[:, :D], R[:, D:], sampler, "gaussian"
+
+
+def _moment_problem(pb, cfg):
+    """``pb`` with population samples for the sample-based estimations (the synthetic task:
+    a seeded draw of ``bridge_moment_samples`` points; its exact moments are kept)."""
+    if pb.samples is not None:
+        return pb
+    task = rt.GaussianTransferTask.low_variance_target(D=cfg.synthetic_D, seed=cfg.seed)
+    X, _, Yt = task.sample(cfg.bridge_moment_samples, seed=[cfg.seed, 7])
+    return dataclasses.replace(pb, samples=(X, Yt))
+
+
+def _predict(pb, alpha, K, n, estimation) -> float:
+    """Predicted target error, NaN where the estimation refuses (second order not controlled,
+    or no finite leverage resummation)."""
+    try:
+        if alpha is None:
+            return rt.scratch_target_error(pb, n, estimation=estimation).target_error
+        return rt.predict_target_error(pb, alpha, K, n, estimation=estimation).target_error
+    except ValueError:
+        if estimation not in ("second_order", "leverage"):
+            raise
+        return math.nan
+
+
+SAMPLE_ESTIMATIONS = ("sandwich", "second_order", "leverage")
 
 
 def _target_errors(pb, E, sampler, n_ts, reps, seed) -> np.ndarray:
@@ -524,6 +560,7 @@ def bridge_task(dataset: str, K: int, cfg: dict) -> list[dict]:
 
     cfg = ReconstructionPerceptionConfig(**cfg)
     pb, Xs, Ys, sampler, est = _bridge_setup(dataset, cfg)
+    pm = _moment_problem(pb, cfg)
     n_ts = list(cfg.bridge_n_ts)
     errs, rows = [], []
     for alpha in cfg.bridge_alphas:
@@ -533,12 +570,13 @@ def bridge_task(dataset: str, K: int, cfg: dict) -> list[dict]:
         e = _target_errors(pb, E, sampler, n_ts, cfg.reps, cfg.seed)
         errs.append(e)
         for a, n in enumerate(n_ts):
-            pred = rt.predict_target_error(pb, alpha, K, n, estimation=est)
+            pred = rt.predict_target_error(pb, alpha, K, n, estimation="gaussian")
             rows.append({"dataset": dataset, "K": K, "alpha": alpha, "n_t": n,
                          "trained_mean": e[a].mean(), "trained_se": e[a].std(ddof=1)
-                         / math.sqrt(cfg.reps), "predicted": pred.target_error,
-                         "predicted_gaussian": rt.predict_target_error(
-                             pb, alpha, K, n).target_error,
+                         / math.sqrt(cfg.reps), "predicted": _predict(pb, alpha, K, n, est),
+                         "predicted_gaussian": pred.target_error,
+                         **{f"predicted_{m}": _predict(pm, alpha, K, n, m)
+                            for m in SAMPLE_ESTIMATIONS},
                          "population_error": pred.population_error,
                          "population_error_trained": rt.population_residual(pb, E),
                          "subspace_distance": lr.subspace_distance(E, Ec),
@@ -558,11 +596,12 @@ def scratch_task(dataset: str, cfg: dict) -> list[dict]:
     """Regular learning (OLS on the raw inputs) vs its prediction, where n_t > D + 2."""
     cfg = ReconstructionPerceptionConfig(**cfg)
     pb, _, _, sampler, est = _bridge_setup(dataset, cfg)
+    est = "sandwich" if est == "leverage" else est  # no finite resummation on raw digits
     n_ts = [n for n in cfg.bridge_n_ts if n > pb.dim + 2]
     e = _target_errors(pb, np.eye(pb.dim), sampler, n_ts, cfg.reps, cfg.seed)
     return [{"dataset": dataset, "n_t": n, "trained_mean": e[a].mean(),
              "trained_se": e[a].std(ddof=1) / math.sqrt(cfg.reps),
-             "predicted": rt.scratch_target_error(pb, n, estimation=est).target_error}
+             "predicted": _predict(pb, None, pb.dim, n, est), "estimation": est}
             for a, n in enumerate(n_ts)]
 
 
@@ -621,9 +660,10 @@ def _bridge_theory(cfg) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _agreement(df: pd.DataFrame) -> pd.Series:
-    tol = np.maximum(3 * df["trained_se"], 0.03 * df["predicted"])
-    return (df["trained_mean"] - df["predicted"]).abs() <= tol
+def _agreement(df: pd.DataFrame, column: str = "predicted") -> pd.Series:
+    """Trained and predicted agree within 3 s.e. or 3 % (NaN predictions do not agree)."""
+    tol = np.maximum(3 * df["trained_se"], 0.03 * df[column])
+    return (df["trained_mean"] - df[column]).abs() <= tol
 
 
 # --------------------------------------------------------------------------------------------
@@ -640,6 +680,8 @@ def _fig_bridge(df: pd.DataFrame, scratch: pd.DataFrame):
             c = f"C{j}"
             g = g.sort_values("alpha")
             ax.plot(g["alpha"], g["predicted"], "-", color=c, label=f"theory, n_t = {n}")
+            if ds == "digits" and "predicted_sandwich" in g:
+                ax.plot(g["alpha"], g["predicted_sandwich"], "--", color=c, lw=0.8)
             ax.errorbar(g["alpha"], g["trained_mean"], yerr=3 * g["trained_se"], fmt="o",
                         color=c, ms=4, capsize=2)
             s = scratch[(scratch["dataset"] == ds) & (scratch["n_t"] == n)]
@@ -652,8 +694,10 @@ def _fig_bridge(df: pd.DataFrame, scratch: pd.DataFrame):
         title = ("digits 1 -> 8" if ds == "digits" else "synthetic, target in low variance")
         ax.set_title(f"{title}, K = {int(d['K'].iloc[0])}")
         ax.legend(fontsize=7)
-    fig.suptitle("joint source training -> frozen linear encoder -> OLS head: theory (lines) "
-                 "vs trained (dots, +-3 s.e.; dotted: from scratch)", fontsize=8)
+    fig.suptitle("joint source training -> frozen linear encoder -> OLS head: theory (lines; "
+                 "digits: leverage-resummed, dashed: sandwich) vs trained (dots, +-3 s.e.; "
+                 "dotted: from scratch)",
+                 fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -771,6 +815,8 @@ def _run_parts(cfg) -> tuple[dict, dict, dict]:
         br = _grid(bridge_task, [{"dataset": d, "K": cfg.bridge_K, "cfg": cd}
                                  for d in ("digits", "synthetic")], cfg, "bridge")
         br["agrees"] = _agreement(br)
+        for m in ("gaussian", *SAMPLE_ESTIMATIONS):
+            br[f"agrees_{m}"] = _agreement(br, f"predicted_{m}")
         sc = _grid(scratch_task, [{"dataset": d, "cfg": cd} for d in ("digits", "synthetic")],
                    cfg, "scratch")
         tables.update(bridge=br, bridge_scratch=sc,
@@ -824,6 +870,10 @@ def _print_summary(tables: dict, timings: dict) -> None:
         b = tables["bridge"]
         print(f"bridge: predicted vs trained target error agree (3 s.e. or 3 %) at "
               f"{int(b['agrees'].sum())}/{len(b)} points")
+        for ds, g in b.groupby("dataset"):
+            print(f"  {ds:<9} " + ", ".join(
+                f"{m} {int(g[f'agrees_{m}'].sum())}/{len(g)}"
+                for m in ("gaussian", *SAMPLE_ESTIMATIONS) if f"agrees_{m}" in g))
         for _, r in tables["bridge_best_alpha"].iterrows():
             tie = r["statistical_tie"] and r["grid_steps_apart"] > 0
             print(f"  {r['dataset']:<9} n_t = {r['n_t']:>4}: best alpha trained "
