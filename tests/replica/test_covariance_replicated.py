@@ -118,16 +118,24 @@ def _simulate(design, hypers, seeds):
 
 
 def test_sigma_theory_vs_gaussian_rows_replicated_digits():
-    """alphas (0.5, 4): at r = 8 (N = 488, 244 target rows) the Gaussian rows of I_8 (x) Sigma
-    agree with the Sigma theory of Sigma within 2 combined s.e. (at N = 61 they sit 2-3 s.e.
-    above it); the i.i.d. theory is rejected."""
+    """alphas (0.5, 4), two strategies: at N = 61 (30 target rows) Gaussian rows of the digits
+    Sigma sit > 2 combined s.e. above the Sigma theory; with Sigma_8 = I_8 (x) Sigma (N = 488,
+    244 target rows) they agree with the same theory within 2 s.e. (a finite-size offset,
+    not a model error); the i.i.d. theory stays rejected."""
     d = _digits_sigma()
-    hypers = {s: _HYPERS[s] for s in ("trans_lasso", "target_lasso")}
-    sim = _simulate(d.replicated(8), hypers, range(60))
-    for s, h in hypers.items():
-        th = solve_covariance(_SC, d, replica.TransLassoHyper(*h), mc=MonteCarlo(None, 16, 0))
-        mean, se = sim[s]
-        assert se < 0.05 * mean, (s, mean, se)
-        z = (mean - th.mse2) / math.hypot(se, th.mse2_se)
-        assert abs(z) < 2.0, (s, th.mse2, th.mse2_se, mean, se)
+    hypers = {s: _HYPERS[s] for s in ("trans_lasso", "kappa0")}
+    # 32 Monte Carlo replicates: with 16 the theory's s.e. (2-3%) is as large as the residual
+    # finite-size offset at N = 488 that the test must resolve
+    theory = {s: solve_covariance(_SC, d, replica.TransLassoHyper(*h),
+                                  mc=MonteCarlo(None, 32, 0)) for s, h in hypers.items()}
+    small = _simulate(d, hypers, range(600))
+    large = _simulate(d.replicated(8), hypers, range(150))
+    for s in hypers:
+        th = theory[s]
+        for sim, r in ((small, 1), (large, 8)):
+            mean, se = sim[s]
+            assert se < 0.06 * mean, (s, r, mean, se)
+            z = (mean - th.mse2) / math.hypot(se, th.mse2_se)
+            assert (z > 2.0) if r == 1 else (abs(z) < 2.0), (s, r, th.mse2, th.mse2_se, mean, se)
+        mean, se = large[s]
         assert (mean - _IID_MSE2[s]) / se > 4.0, (s, mean, se)

@@ -74,7 +74,7 @@ class FiniteSizeConfig:
     designs: tuple = ("gaussian_sigma", "gaussian")
     kurtosis_max: float | None = None
     mnist_scenarios: tuple = (("A", 0.10, 0.02, 1.0), ("B", 0.06, 0.06, 1.0))
-    sigma_replicates: int = 16
+    sigma_replicates: int = 32
     n_jobs: int = 1
     cache_dir: str | None = None
     preset: str = "full"
@@ -120,8 +120,8 @@ class FiniteSizeConfig:
     @classmethod
     def images(cls) -> FiniteSizeConfig:
         """Item 3: filtered digits (kurtosis <= 10, N = 44), alphas (2, 6), images and both
-        Gaussian controls at r = 1 and 4 (r = 4 needs 1408 of the 1797 images per block)."""
-        return cls(alphas=(2.0, 6.0), replicates=(1, 4), base_seeds=800,
+        Gaussian controls at r = 1, 2, 4 (r = 4 needs 1408 of the 1797 images per block)."""
+        return cls(alphas=(2.0, 6.0), replicates=(1, 2, 4), base_seeds=800,
                    designs=("images", "gaussian_sigma", "gaussian"), kurtosis_max=10.0,
                    preset="images")
 
@@ -186,10 +186,17 @@ def extrapolation_table(points: pd.DataFrame) -> pd.DataFrame:
         fit = fit_inverse_n(g["N"], g["mse2"], g["se"])
         last = g.iloc[-1]
         theory, theory_se = float(last["theory"]), float(last["theory_se"])
-        rows.append({"scenario": scn, "design": des, "strategy": strat,
-                     "N_values": ",".join(str(int(v)) for v in g["N"]), **fit,
-                     "theory": theory, "theory_se": theory_se,
-                     "z_extrapolated": (fit["a"] - theory) / math.hypot(fit["a_se"], theory_se),
+        row = {"scenario": scn, "design": des, "strategy": strat,
+               "N_values": ",".join(str(int(v)) for v in g["N"]), **fit,
+               "theory": theory, "theory_se": theory_se,
+               "z_extrapolated": (fit["a"] - theory) / math.hypot(fit["a_se"], theory_se)}
+        if len(g) >= 3:  # without the smallest N (curvature beyond b/N there)
+            f2 = fit_inverse_n(g["N"].iloc[1:], g["mse2"].iloc[1:], g["se"].iloc[1:])
+            row.update({"a_drop_smallest": f2["a"], "a_drop_smallest_se": f2["a_se"],
+                        "chi2_drop_smallest": f2["chi2"],
+                        "z_extrapolated_drop_smallest":
+                            (f2["a"] - theory) / math.hypot(f2["a_se"], theory_se)})
+        rows.append({**row,
                      "rel_offset_smallest_N": float(g["mse2"].iloc[0] / theory - 1.0),
                      "z_smallest_N": float(g["z_theory"].iloc[0]),
                      "ratio_largest_N": float(last["ratio"]),
@@ -199,30 +206,36 @@ def extrapolation_table(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_finite_size(points: pd.DataFrame, extrap: pd.DataFrame):
-    """Simulation / theory ratio against 1/N per strategy (one panel per scenario and design),
+    """Simulation / theory ratio against 1/N per strategy (rows: scenarios, columns: designs),
     with the a + b/N fit."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = list(dict.fromkeys(zip(points["scenario"], points["design"], strict=True)))
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.8), squeeze=False)
-    for ax, (scn, des) in zip(axes[0], keys, strict=True):
+    scens = list(dict.fromkeys(points["scenario"]))
+    designs = list(dict.fromkeys(points["design"]))
+    fig, axes = plt.subplots(len(scens), len(designs), figsize=(3.6 * len(designs),
+                             2.9 * len(scens)), squeeze=False, sharex=True)
+    for (i, scn), (j, des) in ((a, b) for a in enumerate(scens) for b in enumerate(designs)):
+        ax = axes[i][j]
         sub = points[(points["scenario"] == scn) & (points["design"] == des)]
-        for i, (strat, g) in enumerate(sub.groupby("strategy", sort=False)):
+        for k, (strat, g) in enumerate(sub.groupby("strategy", sort=False)):
             e = extrap[(extrap["scenario"] == scn) & (extrap["design"] == des)
                        & (extrap["strategy"] == strat)].iloc[0]
             x = 1.0 / g["N"].to_numpy()
-            ax.errorbar(x, g["ratio"], g["ratio_se"], fmt="o", ms=3, color=f"C{i}",
-                        label=RD._LABELS[strat], capsize=2)
+            ax.errorbar(x * (1 + 0.02 * (k - 2.5)), g["ratio"], g["ratio_se"], fmt="o", ms=2.5,
+                        color=f"C{k}", label=RD._LABELS[strat], capsize=1.5, lw=0.8)
             xx = np.linspace(0, x.max(), 20)
-            ax.plot(xx, (e["a"] + e["b"] * xx) / e["theory"], "-", lw=0.8, color=f"C{i}")
+            ax.plot(xx, (e["a"] + e["b"] * xx) / e["theory"], "-", lw=0.6, color=f"C{k}")
         ax.axhline(1.0, color="k", lw=0.8)
-        ax.set_xlabel("1 / N")
-        ax.set_ylabel("simulation / theory (target error)")
-        ax.set_title(f"{scn}: {des}", fontsize=8)
-        ax.legend(fontsize=6)
+        ax.set_title(f"prior {scn}: {des}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if i == len(scens) - 1:
+            ax.set_xlabel("1 / N", fontsize=8)
+        if j == 0:
+            ax.set_ylabel("simulation / theory", fontsize=8)
+    axes[0][0].legend(fontsize=6)
     fig.tight_layout()
     return fig
 

@@ -578,7 +578,8 @@ def _mnist_table(runs: pd.DataFrame, th: pd.DataFrame, source: str, N: int) -> p
             comb = math.hypot(se, t["sigma_se"])
             row.update({"sigma_mse2": t["sigma_mse2"], "sigma_se": t["sigma_se"],
                         "z_sigma": (mean - t["sigma_mse2"]) / comb if comb > 0 else math.nan,
-                        "ratio_sigma": mean / t["sigma_mse2"]})
+                        "ratio_sigma": mean / t["sigma_mse2"],
+                        "sigma_converged": bool(t["sigma_converged"])})
         if "rotinv_mse2" in g and g["rotinv_mse2"].notna().any():
             row["rotinv_mse2"] = float(g["rotinv_mse2"].mean())
             row["ratio_rotinv"] = mean / row["rotinv_mse2"]
