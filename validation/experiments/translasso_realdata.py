@@ -419,20 +419,21 @@ def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenar
 
 
 def image_rows(pool: np.ndarray, Ms, rows_idx: np.ndarray, replicate: int = 1,
-               rng=None) -> list[np.ndarray]:
+               rng=0) -> list[np.ndarray]:
     r"""Target/source designs made of pool rows: disjoint random rows, r blocks side by side.
 
     Block 0 uses ``rows_idx`` (a permutation of the pool rows: the first ``Ms[0]`` rows are
     the target, the next ``Ms[1]`` the source, ...); each further block is a fresh
-    permutation drawn from ``rng``, independently of the others, so that a design row is r
-    independently drawn images. Blocks are divided by :math:`\sqrt r` (column variance
-    :math:`1/(N r)`, the theory normalisation). ValueError if the pool has fewer rows than
-    ``sum(Ms)``.
+    permutation drawn from ``rng`` (a Generator or seed), independently of the others, so
+    that a design row is r independently drawn images. Blocks are divided by
+    :math:`\sqrt r` (column variance :math:`1/(N r)`, the theory normalisation). ValueError
+    if the pool has fewer rows than ``sum(Ms)``.
     """
     n_pool = pool.shape[0]
     if sum(Ms) > n_pool:
         raise ValueError(f"alphas need {sum(Ms)} images per block but the pool has {n_pool}")
     cuts = np.cumsum((0,) + tuple(Ms))
+    rng = np.random.default_rng(rng)
     perms = [rows_idx] + [rng.permutation(n_pool) for _ in range(replicate - 1)]
     order = [np.sort(rows_idx[cuts[k]:cuts[k + 1]]) for k in range(len(Ms))]
     blocks = [[p[cuts[k]:cuts[k + 1]] for p in perms] for k in range(len(Ms))]
