@@ -100,6 +100,15 @@ def test_finite_size_bad_input(call, fragment):
         call()
 
 
+def test_presets_map_to_realdata_configs():
+    q, im = FS.FiniteSizeConfig.quick(), FS.FiniteSizeConfig.images()
+    assert q.preset == "quick" and q.replicates == (1, 4)
+    rd = im.realdata_config(4)
+    assert rd.replicate == 4 and rd.kurtosis_max == 10.0 and len(rd.seeds) == 200
+    assert rd.mnist_designs == ("images", "gaussian_sigma", "gaussian")
+    assert FS.FiniteSizeConfig(replicates=(8, 1, 2, 2)).replicates == (1, 2, 8)
+
+
 def test_finite_size_study_runs(tmp_path):
     """Two factors, a few seeds, i.i.d. control only: the output files and the tables."""
     cfg = FS.FiniteSizeConfig(replicates=(1, 2), base_seeds=8, designs=("gaussian",),
