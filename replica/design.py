@@ -365,6 +365,23 @@ class CovarianceDesign:
                              "them first")
         return cls(np.corrcoef(X, rowvar=False), name=name)
 
+    def replicated(self, r: int) -> CovarianceDesign:
+        r"""Block-diagonal :math:`\Sigma_r=I_r\otimes\Sigma` (N r features, r independent copies).
+
+        A row of :math:`\Sigma_r` is r independent rows of :math:`\Sigma` side by side. In the
+        Sigma theory (docs ``translasso_real_designs.md`` section 4) the N r-dimensional
+        effective Lasso problems then split into r independent N-dimensional ones with the
+        same conjugate parameters, so every per-coordinate prediction is that of
+        :math:`\Sigma`, while finite-size effects of a simulation at N r features are smaller
+        (docs section 6.2, finite-size study). ``r = 1`` returns ``self``.
+        """
+        r = check_count("r", r)
+        if r == 1:
+            return self
+        n = self.n_features * r
+        check_size(f"replicated (r = {r})", n, n)
+        return CovarianceDesign(np.kron(np.eye(r), self.sigma), name=f"{self.name} x{r}")
+
     def check_scenario(self, scenario, n_features: int | None = None) -> None:
         """ValueError if ``n_features`` (when given) differs from Sigma's size."""
         if n_features is not None and check_count("n_features", n_features) != self.n_features:

@@ -39,6 +39,8 @@ EXPERIMENTS = {
     "translasso": ("validation.experiments.translasso", "TransLassoConfig"),
     "translasso-validate": ("validation.experiments.translasso_validate", None),
     "translasso-realdata": ("validation.experiments.translasso_realdata", None),
+    "translasso-finite-size": ("validation.experiments.translasso_finite_size",
+                               "FiniteSizeConfig"),
     "cnn-transfer": ("validation.experiments.cnn_transfer", "CNNTransferConfig"),
     "reconstruction-perception": ("validation.experiments.reconstruction_perception",
                                   "ReconstructionPerceptionConfig"),

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import time
 import warnings
@@ -109,7 +110,7 @@ def _imdb_hint(data_dir) -> str:
 
 @dataclass(frozen=True)
 class TransLassoRealDataConfig:
-    """Configuration of the real-data experiments.
+    r"""Configuration of the real-data experiments.
 
     Attributes
     ----------
@@ -160,6 +161,15 @@ class TransLassoRealDataConfig:
         ``translasso_real_designs.md`` section 5; 10 for the digits); ``None`` keeps all.
     sigma_replicates : int
         Monte Carlo replicates of the Sigma theory.
+    replicate : int
+        Replication factor r of the finite-size study (docs ``translasso_real_designs.md``
+        section 6.2): every design gets N r columns made of r independent blocks of the N
+        (filtered) pixels: image rows are r images drawn independently per block (block j of
+        the target/source rows is a fresh random split of the pool), Gaussian-Sigma rows have
+        covariance :math:`I_r\otimes\Sigma`, the i.i.d. control has N r columns. The Sigma
+        theory is computed with :math:`\Sigma` itself: its effective problem splits into r
+        identical blocks (:meth:`replica.CovarianceDesign.replicated`). Default 1; the
+        before/after rerun on all pixels (``kurtosis_max``) is made at r = 1 only.
     """
 
     parts: tuple = ("mnist", "imdb")
@@ -186,6 +196,7 @@ class TransLassoRealDataConfig:
     theories: tuple = ("iid",)
     kurtosis_max: float | None = None
     sigma_replicates: int = 8
+    replicate: int = 1
 
     def __post_init__(self) -> None:
         parts = tuple(self.parts)
@@ -256,6 +267,11 @@ class TransLassoRealDataConfig:
         v = self.sigma_replicates
         if isinstance(v, bool) or not isinstance(v, int) or v < 2:
             raise ValueError(f"sigma_replicates = {v!r}: must be an integer >= 2")
+        v = self.replicate
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= 64:
+            raise ValueError(f"replicate = {v!r}: must be an integer in [1, 64] (copies of "
+                             "the pixel block)")
+        object.__setattr__(self, "replicate", int(v))
 
     @classmethod
     def quick(cls) -> TransLassoRealDataConfig:
@@ -354,7 +370,8 @@ def _target_marginal(sc: replica.TransferScenario) -> replica.TransferScenario:
 
 def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenario: dict,
                hypers: dict, seed: int, designs=("images", "gaussian"),
-               kurtosis_max: float | None = None, rotinv: bool = False) -> list[dict]:
+               kurtosis_max: float | None = None, rotinv: bool = False,
+               replicate: int = 1) -> list[dict]:
     r"""One semi-artificial repetition (a :func:`~validation.runner.run_grid` task).
 
     Draws disjoint target/source image rows, a truth from the scenario's prior and the noise;
@@ -363,33 +380,23 @@ def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenar
     ``design``, ``strategy``, ``mse2`` (:math:`\|\hat x-r^{(0)}\|^2/N`), ``mse1``,
     ``density1``, ``density2`` and, with ``rotinv``, ``rotinv_mse2`` on the target-only rows
     of the image and rotated designs (rotationally invariant theory of the target Lasso with
-    this seed's spectrum of :math:`A^{(0)\top}A^{(0)}`).
+    this seed's spectrum of :math:`A^{(0)\top}A^{(0)}`). ``replicate`` = r: N r columns,
+    r independent blocks (see :class:`TransLassoRealDataConfig`).
     """
     from validation.compare import empirical_observables
 
     sc = replica.TransferScenario.from_dict(scenario)
-    pool, _, sigma = _pool(source, data_dir, n_features, kurtosis_max)
-    n_pool, N = pool.shape
+    pool = _pool(source, data_dir, n_features, kurtosis_max)[0]
+    N = pool.shape[1] * int(replicate)
     rng = np.random.default_rng([int(seed), N, 11])
     Ms = sc.n_samples(N)
-    if sum(Ms) > n_pool:
-        raise ValueError(f"alphas need {sum(Ms)} images but the {source} pool has {n_pool}")
     # same draw order as before the real-design options; extra designs use their own streams
-    rows_idx = rng.permutation(n_pool)[: sum(Ms)]
+    rows_idx = rng.permutation(pool.shape[0])
     truth = sc.prior.sample(N, rng)
     noise = [sc.sigmas[k] * rng.standard_normal(m) for k, m in enumerate(Ms)]
-    gauss = [rng.standard_normal((m, N)) / math.sqrt(N) for m in Ms]
-    cuts = np.cumsum((0,) + tuple(Ms))
-    mats = {"images": [pool[np.sort(rows_idx[cuts[k]:cuts[k + 1]])] for k in range(len(Ms))],
-            "gaussian": gauss}
-    if "rotated" in designs:
-        from replica.design import haar_orthogonal
-
-        W = haar_orthogonal(N, np.random.default_rng([int(seed), N, 12]))
-        mats["rotated"] = [A @ W.T for A in mats["images"]]
-    if "gaussian_sigma" in designs:
-        r3 = np.random.default_rng([int(seed), N, 13])
-        mats["gaussian_sigma"] = [sigma.sample_design(m, r3) for m in Ms]
+    mats = {"gaussian": [rng.standard_normal((m, N)) / math.sqrt(N) for m in Ms]}
+    mats.update(_real_designs(pool, Ms, rows_idx, designs, (source, data_dir, n_features,
+                                                            kurtosis_max, int(seed), replicate)))
     out = []
     for design in designs:
         As = mats[design]
@@ -411,6 +418,54 @@ def mnist_seed(source: str, data_dir: str | None, n_features: int | None, scenar
     return out
 
 
+def image_rows(pool: np.ndarray, Ms, rows_idx: np.ndarray, replicate: int = 1,
+               rng=0) -> list[np.ndarray]:
+    r"""Target/source designs made of pool rows: disjoint random rows, r blocks side by side.
+
+    Block 0 uses ``rows_idx`` (a permutation of the pool rows: the first ``Ms[0]`` rows are
+    the target, the next ``Ms[1]`` the source, ...); each further block is a fresh
+    permutation drawn from ``rng`` (a Generator or seed), independently of the others, so
+    that a design row is r independently drawn images. Blocks are divided by
+    :math:`\sqrt r` (column variance :math:`1/(N r)`, the theory normalisation). ValueError
+    if the pool has fewer rows than ``sum(Ms)``.
+    """
+    n_pool = pool.shape[0]
+    if sum(Ms) > n_pool:
+        raise ValueError(f"alphas need {sum(Ms)} images per block but the pool has {n_pool}")
+    cuts = np.cumsum((0,) + tuple(Ms))
+    rng = np.random.default_rng(rng)
+    perms = [rows_idx] + [rng.permutation(n_pool) for _ in range(replicate - 1)]
+    order = [np.sort(rows_idx[cuts[k]:cuts[k + 1]]) for k in range(len(Ms))]
+    blocks = [[p[cuts[k]:cuts[k + 1]] for p in perms] for k in range(len(Ms))]
+    # block 0 keeps the sorted row order of the single-block design (r = 1 unchanged)
+    return [np.hstack([pool[order[k]]] + [pool[b] for b in blocks[k][1:]]) / math.sqrt(replicate)
+            for k in range(len(Ms))]
+
+
+@functools.lru_cache(maxsize=8)
+def _sigma_design(source, data_dir, n_features, kurtosis_max, replicate):
+    return _pool(source, data_dir, n_features, kurtosis_max)[2].replicated(replicate)
+
+
+def _real_designs(pool, Ms, rows_idx, designs, key) -> dict:
+    """Image, rotated-image and Gaussian-Sigma designs of one seed (``key`` = (source,
+    data_dir, n_features, kurtosis_max, seed, replicate)), each from its own random stream."""
+    *pool_key, seed, r = key
+    N = pool.shape[1] * r
+    mats = {}
+    if "images" in designs or "rotated" in designs:
+        mats["images"] = image_rows(pool, Ms, rows_idx, r, np.random.default_rng([seed, N, 14]))
+    if "rotated" in designs:
+        from replica.design import haar_orthogonal
+
+        W = haar_orthogonal(N, np.random.default_rng([seed, N, 12]))
+        mats["rotated"] = [A @ W.T for A in mats["images"]]
+    if "gaussian_sigma" in designs:
+        r3 = np.random.default_rng([seed, N, 13])
+        mats["gaussian_sigma"] = [_sigma_design(*pool_key, r).sample_design(m, r3) for m in Ms]
+    return mats
+
+
 def _rotinv_target(sc, A0, lam2) -> tuple[float, bool]:
     """Rotationally invariant theory of the target-only Lasso with A0's spectrum: (mse,
     converged); non-convergence is reported in the ``rotinv_converged`` column."""
@@ -422,15 +477,22 @@ def _rotinv_target(sc, A0, lam2) -> tuple[float, bool]:
     return r.mse1, bool(r.converged) and n_warn == 0
 
 
-mnist_seed.cache_version = 2
+mnist_seed.cache_version = 3
 
 
 def _run_mnist(cfg: TransLassoRealDataConfig):
     source = _resolve_mnist_source(cfg)
     data_dir = cfg.data_dir if source == "mnist" else None
-    pool, dropped, sigma_design = _pool(source, data_dir, cfg.mnist_n_features, cfg.kurtosis_max)
+    pool, dropped, _ = _pool(source, data_dir, cfg.mnist_n_features, cfg.kurtosis_max)
     N = pool.shape[1]
     spec = design_spectrum(pool)
+    need = sum(replica.TransferScenario(cfg.alphas, cfg.sigmas, replica.support_prior(
+        0.1, [0.1, 0.1])).n_samples(N * cfg.replicate))
+    if {"images", "rotated"} & set(cfg.mnist_designs) and need > pool.shape[0]:
+        raise ValueError(f"replicate = {cfg.replicate}: alphas = {cfg.alphas} need {need} "
+                         f"images per block at N = {N * cfg.replicate} but the {source} pool "
+                         f"has {pool.shape[0]}; lower replicate or use only the Gaussian designs")
+    pool_key = (source, data_dir, cfg.mnist_n_features, cfg.kurtosis_max)
     params, theory_rows = [], []
     for name, pc, pu, c in cfg.mnist_scenarios:
         sc = replica.TransferScenario(cfg.alphas, cfg.sigmas,
@@ -443,16 +505,19 @@ def _run_mnist(cfg: TransLassoRealDataConfig):
                    "theory_mse2": float(r["mse2"]), "theory_eps2": float(r["eps2"]),
                    "theory_n_convergence_warnings": n_warn, **hypers[r["strategy"]]}
             if "sigma" in cfg.theories:
-                row.update(_sigma_theory(sc, sigma_design, hypers[r["strategy"]], cfg))
+                row.update(_sigma_theory(pool_key, sc, hypers[r["strategy"]],
+                                         cfg.sigma_replicates))
             theory_rows.append(row)
         params.append({"scenario_name": name, "source": source, "data_dir": data_dir,
                        "n_features": cfg.mnist_n_features, "scenario": sc.to_dict(),
                        "hypers": hypers, "designs": ",".join(cfg.mnist_designs),
-                       "kurtosis_max": cfg.kurtosis_max, "rotinv": "rotinv" in cfg.theories})
+                       "kurtosis_max": cfg.kurtosis_max, "rotinv": "rotinv" in cfg.theories,
+                       "replicate": cfg.replicate})
     runs = run_grid(_mnist_task, params, cfg.seeds, n_jobs=cfg.n_jobs, scheduler=cfg.scheduler,
                     cache_dir=cfg.cache_dir, desc="semi-artificial MNIST")
     runs = runs.drop(columns=["source", "data_dir", "n_features", "scenario", "hypers",
-                              "designs", "kurtosis_max", "rotinv"], errors="ignore")
+                              "designs", "kurtosis_max", "rotinv", "replicate"],
+                     errors="ignore")
     runs = runs.rename(columns={"scenario_name": "scenario"})
     th = pd.DataFrame(theory_rows)
     warn_unconverged(runs, "Lasso fits on the real-data designs", stacklevel=3)
@@ -461,7 +526,7 @@ def _run_mnist(cfg: TransLassoRealDataConfig):
     if "rotinv_converged" in runs:
         warn_unconverged(runs[runs["rotinv_converged"].notna()], "rotationally invariant solves",
                          converged="rotinv_converged", stacklevel=3)
-    table = _mnist_table(runs, th, source, N)
+    table = _mnist_table(runs, th, source, N * cfg.replicate)
     choice = _restricted_choice(runs, th, source)
     spec_df = pd.DataFrame({"rank": np.arange(1, spec["eigenvalues"].size + 1),
                             "eigenvalue": spec["eigenvalues"]})
@@ -472,13 +537,24 @@ def _run_mnist(cfg: TransLassoRealDataConfig):
     return table, runs, spec_df, summary, choice
 
 
-def _sigma_theory(sc, sigma_design, h: dict, cfg) -> dict:
-    """Two-stage Sigma theory at one hyperparameter point (mean and Monte Carlo s.e.)."""
+def _sigma_theory(pool_key: tuple, sc, h: dict, n_replicates: int) -> dict:
+    """Two-stage Sigma theory at one hyperparameter point (mean and Monte Carlo s.e.), with
+    the (unreplicated) Sigma of the pool ``pool_key``; memoised per process (the finite-size
+    study reuses it for every replication factor)."""
+    hyper = (h["lam1"], h["lam2"], h["kappa"], h["dlam"])
+    return dict(_sigma_point(pool_key, json.dumps(sc.to_dict(), sort_keys=True), hyper,
+                             n_replicates))
+
+
+@functools.lru_cache(maxsize=256)
+def _sigma_point(pool_key: tuple, scenario_json: str, hyper: tuple, n_replicates: int):
     from replica.covariance import MonteCarlo, solve_covariance
 
-    hyper = replica.TransLassoHyper(h["lam1"], h["lam2"], h["kappa"], h["dlam"])
-    r, n_warn = count_convergence_warnings(solve_covariance, sc, sigma_design, hyper,
-                                           mc=MonteCarlo(None, cfg.sigma_replicates, 0))
+    sc = replica.TransferScenario.from_dict(json.loads(scenario_json))
+    sigma_design = _pool(*pool_key)[2]
+    r, n_warn = count_convergence_warnings(solve_covariance, sc, sigma_design,
+                                           replica.TransLassoHyper(*hyper),
+                                           mc=MonteCarlo(None, n_replicates, 0))
     return {"sigma_mse2": r.mse2, "sigma_se": r.mse2_se,
             "sigma_converged": bool(r.converged) and n_warn == 0}
 
@@ -503,7 +579,8 @@ def _mnist_table(runs: pd.DataFrame, th: pd.DataFrame, source: str, N: int) -> p
             comb = math.hypot(se, t["sigma_se"])
             row.update({"sigma_mse2": t["sigma_mse2"], "sigma_se": t["sigma_se"],
                         "z_sigma": (mean - t["sigma_mse2"]) / comb if comb > 0 else math.nan,
-                        "ratio_sigma": mean / t["sigma_mse2"]})
+                        "ratio_sigma": mean / t["sigma_mse2"],
+                        "sigma_converged": bool(t["sigma_converged"])})
         if "rotinv_mse2" in g and g["rotinv_mse2"].notna().any():
             row["rotinv_mse2"] = float(g["rotinv_mse2"].mean())
             row["ratio_rotinv"] = mean / row["rotinv_mse2"]
@@ -549,12 +626,13 @@ def design_name(design: str, source: str) -> str:
 
 def _mnist_task(scenario_name: str, source: str, data_dir, n_features, scenario: dict,
                 hypers: dict, seed: int, designs: str = "images,gaussian",
-                kurtosis_max: float | None = None, rotinv: bool = False) -> list[dict]:
+                kurtosis_max: float | None = None, rotinv: bool = False,
+                replicate: int = 1) -> list[dict]:
     return mnist_seed(source, data_dir, n_features, scenario, hypers, seed,
-                      tuple(designs.split(",")), kurtosis_max, rotinv)
+                      tuple(designs.split(",")), kurtosis_max, rotinv, replicate)
 
 
-_mnist_task.cache_version = 2
+_mnist_task.cache_version = 3
 
 
 def _plot_mnist(table: pd.DataFrame, cfg: TransLassoRealDataConfig):
@@ -831,7 +909,7 @@ def run(cfg: TransLassoRealDataConfig | None = None, out_dir=None) -> dict[str, 
         figures["mnist_strategies"] = _plot_mnist(table, cfg)
         figures["mnist_spectrum"] = _plot_spectrum(spec_df, spec)
         extra["mnist_design"] = spec
-        if cfg.kurtosis_max is not None:  # the same experiment on all pixels: before/after
+        if cfg.kurtosis_max is not None and cfg.replicate == 1:  # all pixels: before/after
             full = dataclasses.replace(cfg, kurtosis_max=None)
             t_all_px, _, _, _, ch_all = _run_mnist(full)
             tables.update({"mnist_all_pixels": t_all_px, "mnist_all_pixels_choice": ch_all})
