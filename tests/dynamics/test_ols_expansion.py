@@ -13,6 +13,7 @@ import pytest
 
 import dynamics.reconstruction_transfer as rt
 from dynamics.ols_expansion import ols_expansion, third_moment_norm
+from tests.ols_pool import whiten_pool
 
 
 def _pool(seed=0, N=4000, K=3, c=2):
@@ -26,15 +27,6 @@ def _pool(seed=0, N=4000, K=3, c=2):
     Y = Z @ rng.standard_normal((K, c)) + 0.4 * Z[:, :1] ** 2 + noise
     Z = Z - Z.mean(0)
     return Z, Y - Y.mean(0)
-
-
-def _whiten(Z, Y, intercept):
-    """Independent whitening (eigh, not Cholesky) and population residual of the pool."""
-    W = np.hstack([np.ones((len(Z), 1)), Z]) if intercept else Z
-    w, Q = np.linalg.eigh(W.T @ W / len(W))
-    U = W @ Q / np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(W, Y, rcond=None)
-    return U, Y - W @ coef
 
 
 def _mc_beyond_first_order(U, e, n, reps, seed):
@@ -75,7 +67,7 @@ def test_second_order_coefficient_matches_monte_carlo(pool, intercept, wrong):
     """n^2 (E[excess] - a1/n) at n = 400 by Monte Carlo against c2; the power check compares
     with a wrong coefficient (the sandwich's Gaussian-style one, or c2 without |v|^2+|T|^2)."""
     Z, Y = pool()
-    U, e = _whiten(Z, Y, intercept)
+    U, e = whiten_pool(Z, Y, intercept)
     ex = ols_expansion(Z, Y, intercept)
     a1 = np.mean(np.sum(e ** 2, 1) * np.sum(U ** 2, 1))
     assert ex.a1 == pytest.approx(a1, rel=1e-10)
@@ -91,7 +83,7 @@ def test_second_order_prediction_at_moderate_n():
     sandwich and Gaussian formulas are many s.e. (and > 3 %) away."""
     Z, Y = _pool()
     pb = rt.LinearTransferProblem.from_data(Z, Y[:, :1], Y)
-    U, e = _whiten(Z, Y, True)
+    U, e = whiten_pool(Z, Y, True)
     a1 = np.mean(np.sum(e ** 2, 1) * np.sum(U ** 2, 1))
     n, reps = 50, 20000
     d = _mc_beyond_first_order(U, e, n, reps, seed=3)
@@ -165,7 +157,7 @@ def test_third_moment_routes_agree_with_explicit_tensor():
 def test_pieces_match_explicit_sums():
     Z, Y = _pool(seed=2, N=300)
     ex = ols_expansion(Z, Y)
-    U, e = _whiten(Z, Y, True)
+    U, e = whiten_pool(Z, Y, True)
     q, e2 = np.sum(U ** 2, 1), np.sum(e ** 2, 1)
     C = np.einsum("i,ia,ib->ab", q, U, U) / len(U) - np.eye(U.shape[1])
     v = np.einsum("i,ia,io->ao", q, U, e) / len(U)

@@ -15,14 +15,7 @@ import dynamics.reconstruction_transfer as rt
 from dynamics.errors import ConvergenceError
 from dynamics.ols_expansion import ols_expansion
 from dynamics.ols_leverage import gaussian_excess, leverage_excess, resolvent_fixed_point
-
-
-def _whiten(Z, Y):
-    W = np.hstack([np.ones((len(Z), 1)), Z - Z.mean(0)])
-    w, Q = np.linalg.eigh(W.T @ W / len(W))
-    U = W @ Q / np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(W, Y, rcond=None)
-    return U, Y - W @ coef
+from tests.ols_pool import whiten_pool
 
 
 def _mc_excess(U, e, n, reps, seed):
@@ -55,7 +48,7 @@ def test_rare_high_leverage_rows_match_monte_carlo(n):
     resummation is within 3 MC s.e. or 5 % (measured +3.6, +0.3, -1.4 %); the sandwich and the
     second-order series are > 8 % off (measured 10-70 % and 105-300 %)."""
     Z, Y = _rare_scale_pool()
-    U, e = _whiten(Z, Y)
+    U, e = whiten_pool(Z - Z.mean(0), Y)
     assert np.sum(U * U, 1).max() > 8 * n  # the 1/n series is not controlled here
     mc, se = _mc_excess(U, e, n, 3000, seed=[1, n])
     lev = leverage_excess(Z, Y, n).excess
@@ -80,7 +73,7 @@ def test_two_row_term_carries_the_misspecification():
     """Two outputs, misspecified residual, n = 50: the full resummation matches Monte Carlo
     within 3 s.e. or 3 %, the one-row part alone is more than 5 % (and 3 s.e.) off."""
     Z, Y = _misspecified_pool()
-    U, e = _whiten(Z, Y)
+    U, e = whiten_pool(Z - Z.mean(0), Y)
     n = 50
     mc, se = _mc_excess(U, e, n, 4000, seed=7)
     r = leverage_excess(Z, Y, n)
@@ -131,7 +124,7 @@ def test_gaussian_population_reproduces_the_exact_formula():
 def test_first_order_is_the_sandwich_trace():
     """n E[excess] -> a1 = E[|e|^2 q] (computed here) as n grows: at n = 1e6 within 1e-4."""
     Z, Y = _misspecified_pool(N=800)
-    U, e = _whiten(Z, Y)
+    U, e = whiten_pool(Z - Z.mean(0), Y)
     a1 = np.mean(np.sum(e * e, 1) * np.sum(U * U, 1))
     n = 10 ** 6
     assert n * leverage_excess(Z, Y, n).excess == pytest.approx(a1, rel=1e-4)
@@ -143,7 +136,7 @@ def test_second_order_coefficient_is_the_exact_c2(pool):
     independent 1/n expansion (dynamics.ols_expansion, itself checked against Monte Carlo):
     the calibrated resummation is exact to second order, the uncalibrated one is not."""
     Z, Y = pool()
-    U, e = _whiten(Z, Y)
+    U, e = whiten_pool(Z - Z.mean(0), Y)
     a1 = np.mean(np.sum(e * e, 1) * np.sum(U * U, 1))
     c2 = ols_expansion(Z, Y).c2
     co, raw = [], []

@@ -2,16 +2,15 @@
 Gaussian-rows simulations with the digits pixel covariance, and a slow CD oracle."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-import lasso
 import replica
 from replica.covariance import MonteCarlo, batched_quadratic_lasso, solve_covariance
 from replica.design import CovarianceDesign
+from tests.replica.gaussian_rows import simulate_target_errors
 
 _SC = replica.TransferScenario((2.0, 6.0), (0.1, 0.1),
                                replica.support_prior(0.10, [0.02, 0.02]))
@@ -77,29 +76,10 @@ def test_identity_sigma_reproduces_iid_theory():
         assert abs(getattr(th, name) - want) < 3 * err, (name, getattr(th, name), err, want)
 
 
-def _simulate(design, scenario, hypers, seeds):
-    N = design.n_features
-    Ms = scenario.n_samples(N)
-    out = {s: [] for s in hypers}
-    for seed in seeds:
-        rng = np.random.default_rng([seed, N, 5])
-        truth = scenario.prior.sample(N, rng)
-        As = [design.sample_design(m, rng) for m in Ms]
-        ys = [As[k] @ truth[k] + scenario.sigmas[k] * rng.standard_normal(m)
-              for k, m in enumerate(Ms)]
-        for s, h in hypers.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", lasso.ConvergenceWarning)
-                est = lasso.GeneralizedTransLasso(*h, tol=1e-10, max_iter=100_000)
-                est.fit((As[0], ys[0]), [(As[1], ys[1])])
-            out[s].append(np.mean((est.coef_ - truth[0]) ** 2))
-    return {s: (np.mean(v), np.std(v, ddof=1) / math.sqrt(len(v))) for s, v in out.items()}
-
-
 def _check_digits(strategies, n_seeds):
     d = _digits_sigma()
     hypers = {s: _HYPERS[s] for s in strategies}
-    sim = _simulate(d, _SC, hypers, range(n_seeds))
+    sim = simulate_target_errors(d, _SC, hypers, range(n_seeds))
     iid = replica.strategy_table(_SC, "target").set_index("strategy")["mse2"]
     for s, h in hypers.items():
         th = solve_covariance(_SC, d, replica.TransLassoHyper(*h))

@@ -3,16 +3,15 @@ of the Sigma theory: the theory is r-invariant, simulations at N = 61 r approach
 (docs/translasso_real_designs.md section 6.2)."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-import lasso
 import replica
 from replica.covariance import MonteCarlo, solve_covariance
 from replica.design import CovarianceDesign
+from tests.replica.gaussian_rows import simulate_target_errors
 
 # alphas (0.5, 4): 30 target rows at N = 61, where the Gaussian-Sigma simulation sits 2-3 s.e.
 # above the Sigma theory; prior A of the real-data experiment
@@ -95,28 +94,6 @@ def test_sigma_theory_invariant_under_replication():
     assert (t1.mse2 - _IID_MSE2["trans_lasso"]) / t1.mse2_se > 10
 
 
-def _simulate(design, hypers, seeds):
-    """Mean and s.e. over seeds of the target error ||x2 - r0||^2 / N, Gaussian rows of
-    ``design`` (same instance for every strategy of a seed)."""
-    N = design.n_features
-    Ms = _SC.n_samples(N)
-    out = {s: [] for s in hypers}
-    for seed in seeds:
-        rng = np.random.default_rng([seed, N, 5])
-        truth = _SC.prior.sample(N, rng)
-        As = [design.sample_design(m, rng) for m in Ms]
-        ys = [As[k] @ truth[k] + _SC.sigmas[k] * rng.standard_normal(m)
-              for k, m in enumerate(Ms)]
-        for s, h in hypers.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", lasso.ConvergenceWarning)
-                est = lasso.GeneralizedTransLasso(*h, tol=1e-10, max_iter=100_000)
-                est.fit((As[0], ys[0]), [(As[1], ys[1])])
-            out[s].append(np.mean((est.coef_ - truth[0]) ** 2))
-    return {s: (float(np.mean(v)), float(np.std(v, ddof=1) / math.sqrt(len(v))))
-            for s, v in out.items()}
-
-
 def test_sigma_theory_vs_gaussian_rows_replicated_digits():
     """alphas (0.5, 4), two strategies: at N = 61 (30 target rows) Gaussian rows of the digits
     Sigma sit > 2 combined s.e. above the Sigma theory; with Sigma_8 = I_8 (x) Sigma (N = 488,
@@ -128,8 +105,8 @@ def test_sigma_theory_vs_gaussian_rows_replicated_digits():
     # finite-size offset at N = 488 that the test must resolve
     theory = {s: solve_covariance(_SC, d, replica.TransLassoHyper(*h),
                                   mc=MonteCarlo(None, 32, 0)) for s, h in hypers.items()}
-    small = _simulate(d, hypers, range(600))
-    large = _simulate(d.replicated(8), hypers, range(150))
+    small = simulate_target_errors(d, _SC, hypers, range(600))
+    large = simulate_target_errors(d.replicated(8), _SC, hypers, range(150))
     for s in hypers:
         th = theory[s]
         for sim, r in ((small, 1), (large, 8)):
