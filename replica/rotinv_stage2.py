@@ -45,13 +45,14 @@ Haar-rotated simulations in ``docs/translasso_real_designs.md``, section 6.1.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from replica.checks import instance
 from replica.design import SpectralDesign, Spectrum
-from replica.errors import NotIdentifiableError
+from replica.errors import ConvergenceWarning, NotIdentifiableError
 from replica.quadrature import QuadratureRule
 from replica.rotinv import RotInvPretrainingResult, solve_rotinv_pretraining, spectral_r
 from replica.scenario import TransferScenario, TransLassoHyper
@@ -340,7 +341,28 @@ def _check_inputs(scenario, design, hyper, stage1):
         if stage1.lam1 != hyper.lam1:
             raise ValueError(f"stage1.lam1 = {stage1.lam1} differs from hyper.lam1 = "
                              f"{hyper.lam1}")
+        if len(stage1.m1) != scenario.n_datasets:
+            raise ValueError(f"stage1: solved for {len(stage1.m1)} datasets but the scenario "
+                             f"has {scenario.n_datasets}")
     return design
+
+
+def _check_stage1_fixed_point(scenario, design, stage1) -> None:
+    """ValueError unless a converged ``stage1`` is the stage-1 fixed point of this scenario
+    and design (a few warm-started iterations must not move it): a stage 1 solved for another
+    prior, noise level or spectrum would otherwise give a silently wrong stage 2."""
+    if not stage1.converged:
+        return  # reported through ``converged`` of the result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again = solve_rotinv_pretraining(scenario, design, stage1.lam1, init=stage1,
+                                         max_iter=20)
+    old, new = stage1.state, again.state
+    if not np.all(np.abs(new - old) <= 1e-7 * (1.0 + np.abs(old))):
+        raise ValueError(
+            f"stage1: not the stage-1 fixed point of this scenario and design (state "
+            f"{old.tolist()} moves to {new.tolist()}); solve it with the same scenario and "
+            "design, or omit stage1")
 
 
 def _check_well_posed(hyper, spectrum, density1):
@@ -413,6 +435,8 @@ def solve_rotinv_trans_lasso(
         stage1 = solve_rotinv_pretraining(scenario, design, hyper.lam1, tol=tol,
                                           max_iter=max_iter, damping=damping, init=s1_init,
                                           strict=strict, anderson=anderson)
+    else:
+        _check_stage1_fixed_point(scenario, design, stage1)
     sp0 = design.spectra[0]
     _check_well_posed(hyper, sp0, stage1.density1)
     fmap = _Map(scenario, hyper, stage1, sp0, quadrature)

@@ -1,0 +1,131 @@
+"""Attacker-style bad inputs of :func:`replica.solve_rotinv_trans_lasso` (review of the
+rotationally invariant stage 2): each row is an input that used to give a silently wrong
+number or a raw exception, and must now raise the documented error naming the argument."""
+
+import math
+
+import numpy as np
+import pytest
+
+import replica
+from replica.design import SpectralDesign, Spectrum
+from replica.errors import NonFiniteIterateError
+from replica.rotinv_stage2 import solve_rotinv_trans_lasso
+
+H = replica.TransLassoHyper
+PRIOR1 = replica.support_prior(0.0, [0.15])
+PRIOR2 = replica.support_prior(0.1, [0.05, 0.05], corr=0.8)
+SC = replica.TransferScenario((0.6,), (0.1,), PRIOR1)
+SP = Spectrum.geometric(0.6, 50, 10.0)
+HY = H(0.3, 0.2, 1.0, 0.5)
+
+
+def _stage1(scenario=SC, design=SP):
+    return replica.solve_rotinv_pretraining(scenario, design, 0.3)
+
+
+BAD = [
+    # a stage 1 of another problem was accepted and gave a wrong stage 2
+    ("stage1 of another noise level",
+     lambda: solve_rotinv_trans_lasso(SC, SP, HY, stage1=_stage1(
+         replica.TransferScenario((0.6,), (0.5,), PRIOR1))), ValueError,
+     "stage1: not the stage-1 fixed point"),
+    ("stage1 of another spectrum",
+     lambda: solve_rotinv_trans_lasso(SC, SP, HY, stage1=_stage1(
+         design=Spectrum.geometric(0.6, 50, 1000.0))), ValueError,
+     "stage1: not the stage-1 fixed point"),
+    ("stage1 of another prior",
+     lambda: solve_rotinv_trans_lasso(SC, SP, HY, stage1=_stage1(
+         replica.TransferScenario((0.6,), (0.1,), replica.support_prior(0.0, [0.4])))),
+     ValueError, "stage1: not the stage-1 fixed point"),
+    ("stage1 with two datasets",
+     lambda: solve_rotinv_trans_lasso(SC, SP, HY, stage1=_stage1(
+         replica.TransferScenario((0.6, 1.0), (0.1, 0.2), PRIOR2), SpectralDesign((SP, SP)))),
+     ValueError, "stage1: solved for 2 datasets but the scenario has 1"),
+    # numba TypingError (a raw compiler traceback)
+    ("max_iter 1e30", lambda: solve_rotinv_trans_lasso(SC, SP, HY, max_iter=10**30),
+     ValueError, "max_iter = 1000000000000000019884624838656: must be <="),
+    ("max_iter 2**63", lambda: solve_rotinv_trans_lasso(SC, SP, HY, max_iter=2**63),
+     ValueError, "max_iter"),
+    # ZeroDivisionError from the compiled stage-1 kernel
+    ("eigenvalues 1e-300",
+     lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.full(50, 1e-300)), HY),
+     NonFiniteIterateError, "division by zero"),
+    ("eigenvalues 1e-200",
+     lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.full(50, 1e-200)), HY),
+     NonFiniteIterateError, "rescale the design"),
+    # already refused (kept as a regression table)
+    ("eigenvalues all zero",
+     lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.zeros(50)), HY),
+     ValueError, "eigenvalues: all zero"),
+    ("one eigenvalue",
+     lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.array([2.0])), HY),
+     ValueError, "eigenvalues"),
+    ("design None", lambda: solve_rotinv_trans_lasso(SC, None, HY), ValueError,
+     "design: expected"),
+    ("kappa NaN", lambda: solve_rotinv_trans_lasso(SC, SP, H(0.3, 0.2, math.nan, 0.5)),
+     ValueError, "kappa = nan"),
+    ("kappa inf", lambda: solve_rotinv_trans_lasso(SC, SP, H(0.3, 0.2, math.inf, 0.5)),
+     ValueError, "kappa = inf"),
+    ("kappa str", lambda: solve_rotinv_trans_lasso(SC, SP, H(0.3, 0.2, "1", 0.5)),
+     ValueError, "kappa = '1'"),
+    ("dlam negative", lambda: solve_rotinv_trans_lasso(SC, SP, H(0.3, 0.2, 1.0, -1.0)),
+     ValueError, "dlam = -1.0"),
+    ("lam1 negative", lambda: solve_rotinv_trans_lasso(SC, SP, H(-0.3, 0.2, 1.0, 0.5)),
+     ValueError, "lam1"),
+    ("init bool", lambda: solve_rotinv_trans_lasso(SC, SP, HY, init=True), ValueError,
+     "init: expected 5 values"),
+    ("init str", lambda: solve_rotinv_trans_lasso(SC, SP, HY, init="abc"), ValueError,
+     "init: expected"),
+    ("init inf", lambda: solve_rotinv_trans_lasso(SC, SP, HY, init=[1, 1, 1, math.inf, 0]),
+     ValueError, "init: contains NaN or infinite"),
+    ("init 3-d", lambda: solve_rotinv_trans_lasso(SC, SP, HY, init=np.ones((5, 1, 1))),
+     ValueError, "init: expected 5 values"),
+    ("init stage-1 result", lambda: solve_rotinv_trans_lasso(SC, SP, HY, init=_stage1()),
+     ValueError, "init: expected"),
+    ("tol None", lambda: solve_rotinv_trans_lasso(SC, SP, HY, tol=None), ValueError,
+     "tol = None"),
+    ("max_iter bool", lambda: solve_rotinv_trans_lasso(SC, SP, HY, max_iter=True),
+     ValueError, "max_iter = True"),
+    ("max_iter 2.5", lambda: solve_rotinv_trans_lasso(SC, SP, HY, max_iter=2.5), ValueError,
+     "max_iter = 2.5"),
+    ("strict str", lambda: solve_rotinv_trans_lasso(SC, SP, HY, strict="yes"), ValueError,
+     "strict = 'yes'"),
+    ("damping NaN", lambda: solve_rotinv_trans_lasso(SC, SP, HY, damping=math.nan),
+     ValueError, "damping = nan"),
+    ("empty design", lambda: solve_rotinv_trans_lasso(SC, SpectralDesign(()), HY),
+     ValueError, "spectra"),
+]
+
+
+@pytest.mark.parametrize("name, call, err, fragment", BAD, ids=[b[0] for b in BAD])
+def test_bad_inputs(name, call, err, fragment):
+    with pytest.raises(err) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+def test_matching_stage1_is_still_accepted_and_gives_the_same_stage2():
+    """The fixed-point check must not refuse the intended reuse (a stage 1 of the same
+    problem), and reusing it gives the stage 2 of the cold solve to solver precision."""
+    cold = solve_rotinv_trans_lasso(SC, SP, HY)
+    warm = solve_rotinv_trans_lasso(SC, SP, HY, stage1=cold.stage1)
+    assert warm.converged
+    np.testing.assert_allclose(warm.state, cold.state, rtol=1e-9, atol=1e-12)
+
+
+def test_stage1_of_another_noise_level_changes_stage2():
+    """Why the check matters: the stage 2 built on a wrong stage 1 differs by far more than
+    solver precision (so accepting it silently was a wrong number, not a harmless one)."""
+    other = _stage1(replica.TransferScenario((0.6,), (0.5,), PRIOR1))
+    assert abs(other.mse1 - _stage1().mse1) > 1e-2
+
+
+def test_same_call_twice_same_numbers_and_to_dict_holds_parameters():
+    a = solve_rotinv_trans_lasso(SC, SP, HY)
+    b = solve_rotinv_trans_lasso(SC, SP, HY)
+    assert a.to_dict() == b.to_dict()
+    d = a.to_dict()
+    assert (d["lam1"], d["lam2"], d["kappa"], d["dlam"]) == (0.3, 0.2, 1.0, 0.5)
+    for key in ("mse1", "mse2", "density2", "converged", "converged1", "iterations1"):
+        assert key in d
