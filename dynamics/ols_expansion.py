@@ -76,6 +76,10 @@ def third_moment_norm(U: np.ndarray, e: np.ndarray, method: str = "auto") -> flo
     ``"tensor"`` forms the :math:`d^3` moments (cost :math:`Nd^3`); ``"auto"`` takes the cheaper.
     Both run in blocks of about 2e6 floats.
     """
+    U = _as_matrix("U", U)
+    e = _as_matrix("e", e)
+    if len(e) != len(U):
+        raise ValueError(f"U has {len(U)} rows but e has {len(e)}: shapes mismatch")
     N, d = U.shape
     if method == "auto":
         method = "gram" if N <= d * d else "tensor"
@@ -101,6 +105,21 @@ def _as_matrix(name: str, a) -> np.ndarray:
     """2-d float array (a 1-d input is one column), finite; ValueError naming ``name``."""
     a = np.asarray(a)
     return check_data(name, a[:, None] if a.ndim == 1 else a)
+
+
+def second_moment_factor(W: np.ndarray) -> np.ndarray:
+    """Cholesky factor of the regressors' second moment ``W'W/N``; ValueError when it overflows
+    (features too large for float64) or is singular."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = W.T @ W / len(W)
+    if not np.all(np.isfinite(M)):
+        raise ValueError("features: the second moment of the regressors overflows float64 "
+                         "(values too large); rescale the features")
+    try:
+        return np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        raise ValueError("features: the second moment of the regressors is singular "
+                         "(linearly dependent or constant features)") from None
 
 
 def _regressors(Z: np.ndarray, intercept: bool) -> np.ndarray:
@@ -132,12 +151,7 @@ def ols_expansion(features, y, intercept: bool = True) -> OLSExpansion:
     N, d = W.shape
     if N <= d:
         raise ValueError(f"features have {N} rows: need more than d = {d} regressors")
-    M = W.T @ W / N
-    try:
-        L = np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        raise ValueError("features: the second moment of the regressors is singular "
-                         "(linearly dependent or constant features)") from None
+    L = second_moment_factor(W)
     Yc = Y - Y.mean(0)
     U = np.linalg.solve(L, W.T).T
     e = Yc - U @ (U.T @ Yc / N)  # population residual (U has identity second moment)

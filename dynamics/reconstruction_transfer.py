@@ -261,6 +261,10 @@ def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, flo
     K = E.shape[0]
     tr = ex.a1 - ex.residual_var if intercept else ex.a1
     gauss = K + 2 if intercept else K + 1
+    y_var = float(np.mean(np.sum((Y - Y.mean(0)) ** 2, axis=-1))) if np.ndim(Y) > 1 \
+        else float(np.var(Y))
+    if not ex.residual_var > 1e-24 * y_var:  # zero residual (up to rounding): no error
+        return 0.0, gauss
     if not tr > 1e-14 * max(ex.residual_var, 1e-300):
         return max(tr, 0.0), gauss  # no estimation error beyond the intercept term
     m = ex.c2 / tr - (1 if intercept else 0)
@@ -309,6 +313,10 @@ def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferP
     else:
         tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
         est = s2 / n + (1 + 1 / n) * tr / (n - m) if intercept else tr / (n - m)
+    if not (math.isfinite(s2) and math.isfinite(est)):
+        raise ValueError(f"encoder: the predicted error is not finite (residual {s2}, "
+                         f"estimation term {est}): the encoded features overflow float64; "
+                         "rescale the encoder")
     return TransferPrediction(float(alpha), K, n, s2, float(est), float(s2 + est),
                               estimation, gap)
 
