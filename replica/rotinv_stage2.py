@@ -50,7 +50,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from replica.checks import instance
+from replica.checks import instance, integer
 from replica.design import SpectralDesign, Spectrum
 from replica.errors import ConvergenceWarning, NotIdentifiableError
 from replica.quadrature import QuadratureRule
@@ -63,6 +63,7 @@ __all__ = ["RotInvTransLassoResult", "solve_rotinv_trans_lasso", "spectral_nodes
            "rotinv_stage2_conjugates"]
 
 _MP_NODES = 4000  # Gauss-Chebyshev nodes of an exact Marchenko-Pastur density
+_MAX_NODES = 10**7  # memory guard of spectral_nodes
 
 
 def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
@@ -74,6 +75,10 @@ def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
     :math:`[(1-\sqrt\alpha)^2,(1+\sqrt\alpha)^2]` (mass :math:`\min(1,\alpha)`; the rest at
     zero), exact to rounding for the smooth resolvent averages used here.
     """
+    instance("spectrum", spectrum, Spectrum)
+    n_quad = integer("n_quad", n_quad, low=1)
+    if n_quad > _MAX_NODES:
+        raise ValueError(f"n_quad = {n_quad}: must be <= {_MAX_NODES:,} (quadrature nodes)")
     if spectrum.is_exact_mp:
         a = spectrum.mp_ratio
         th = np.arange(1, n_quad + 1) * math.pi / (n_quad + 1)
@@ -181,7 +186,15 @@ def rotinv_stage2_conjugates(state, stage1: RotInvPretrainingResult, nodes, gamm
     :math:`X` when :math:`\chi_2\le\chi_1/2` (the stage-2 support emptying,
     :math:`\chi_2\to0`, included), otherwise by a triangular solve.
     """
-    q2, m2, r, chi2, chi12 = (float(v) for v in state)
+    instance("stage1", stage1, RotInvPretrainingResult)
+    st = np.asarray(state, dtype=np.float64) if not isinstance(state, str) else np.empty(0)
+    if st.shape != (5,) or not np.all(np.isfinite(st)):
+        raise ValueError(f"state = {state!r}: expected 5 finite numbers (Q2, m2, R, chi2, chi12)")
+    if not (isinstance(nodes, tuple) and len(nodes) == 3):
+        raise ValueError("nodes: expected the (nodes, weights, zero_mass) of spectral_nodes")
+    if not (isinstance(par, tuple | list) and len(par) == 3):
+        raise ValueError(f"par = {par!r}: expected (kappa, sigma0^2, rho0)")
+    q2, m2, r, chi2, chi12 = (float(v) for v in st)
     kappa, sig0sq, rho0 = par
     chi1, q1, m1 = stage1.chi1, stage1.Q1, stage1.m1[0]
     x12 = kappa * chi1 + chi12

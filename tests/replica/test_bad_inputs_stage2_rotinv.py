@@ -10,7 +10,11 @@ import pytest
 import replica
 from replica.design import SpectralDesign, Spectrum
 from replica.errors import NonFiniteIterateError
-from replica.rotinv_stage2 import solve_rotinv_trans_lasso
+from replica.rotinv_stage2 import (
+    rotinv_stage2_conjugates,
+    solve_rotinv_trans_lasso,
+    spectral_nodes,
+)
 
 H = replica.TransLassoHyper
 PRIOR1 = replica.support_prior(0.0, [0.15])
@@ -18,6 +22,7 @@ PRIOR2 = replica.support_prior(0.1, [0.05, 0.05], corr=0.8)
 SC = replica.TransferScenario((0.6,), (0.1,), PRIOR1)
 SP = Spectrum.geometric(0.6, 50, 10.0)
 HY = H(0.3, 0.2, 1.0, 0.5)
+MP = Spectrum.marchenko_pastur(0.6)
 
 
 def _stage1(scenario=SC, design=SP):
@@ -54,6 +59,29 @@ BAD = [
     ("eigenvalues 1e-200",
      lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.full(50, 1e-200)), HY),
      NonFiniteIterateError, "rescale the design"),
+    # spectral_nodes: ZeroDivisionError, TypeError, MemoryError, AttributeError
+    ("n_quad -1", lambda: spectral_nodes(MP, -1), ValueError, "n_quad = -1"),
+    ("n_quad 0", lambda: spectral_nodes(MP, 0), ValueError, "n_quad = 0"),
+    ("n_quad None", lambda: spectral_nodes(MP, None), ValueError, "n_quad = None"),
+    ("n_quad 2.5", lambda: spectral_nodes(MP, 2.5), ValueError, "n_quad = 2.5"),
+    ("n_quad 1e10", lambda: spectral_nodes(MP, 10**10), ValueError, "n_quad = 10000000000"),
+    ("spectral_nodes str", lambda: spectral_nodes("x"), ValueError, "spectrum"),
+    # rotinv_stage2_conjugates: raw unpacking / attribute errors
+    ("conjugates state 4", lambda: rotinv_stage2_conjugates(
+        [1, 1, 1, 1], _stage1(), spectral_nodes(SP), 1.0, (1.0, 0.01, 0.15)), ValueError,
+     "state = [1, 1, 1, 1]"),
+    ("conjugates state NaN", lambda: rotinv_stage2_conjugates(
+        [1, 1, 1, math.nan, 0], _stage1(), spectral_nodes(SP), 1.0, (1.0, 0.01, 0.15)),
+     ValueError, "state"),
+    ("conjugates stage1", lambda: rotinv_stage2_conjugates(
+        [0.1, 0.1, 0.1, 0.5, 0.0], "s1", spectral_nodes(SP), 1.0, (1.0, 0.01, 0.15)),
+     ValueError, "stage1"),
+    ("conjugates par", lambda: rotinv_stage2_conjugates(
+        [0.1, 0.1, 0.1, 0.5, 0.0], _stage1(), spectral_nodes(SP), 1.0, 1.0), ValueError,
+     "par = 1.0"),
+    ("conjugates nodes", lambda: rotinv_stage2_conjugates(
+        [0.1, 0.1, 0.1, 0.5, 0.0], _stage1(), None, 1.0, (1.0, 0.01, 0.15)), ValueError,
+     "nodes"),
     # already refused (kept as a regression table)
     ("eigenvalues all zero",
      lambda: solve_rotinv_trans_lasso(SC, Spectrum(eigenvalues=np.zeros(50)), HY),
