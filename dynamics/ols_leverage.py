@@ -37,7 +37,8 @@ reproduce the Wishart results. The calibrated :math:`\rho_n\mathcal R_n` is then
 second order (its :math:`1/n^2` coefficient equals :math:`c_2`; checked numerically on
 non-Gaussian populations) and, unlike the truncated series, stays finite and saturating when
 a leverage exceeds ``n``. It has no finite solution (``ValueError``) when a direction is
-carried by rows of total weight below ``1/m``: OLS is then singular with positive probability.
+carried by rows of total weight below ``1/m``: OLS is then singular with positive probability
+(raised as :class:`dynamics.errors.NotIdentifiableError`, a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynamics.checks import as_rng, check_count, check_real
-from dynamics.errors import ConvergenceError
+from dynamics.errors import ConvergenceError, NotIdentifiableError
 from dynamics.linear_reconstruction import check_data
 from dynamics.ols_expansion import second_moment_factor
 
@@ -123,7 +124,7 @@ def resolvent_fixed_point(U: np.ndarray, p: np.ndarray, m: float, tol: float = 1
         except np.linalg.LinAlgError:
             f = np.full_like(h, np.inf)
         if not np.all(np.isfinite(f)) or f.max() > 1e12:
-            raise ValueError(
+            raise NotIdentifiableError(
                 f"m = {m}: the resolvent has no finite deterministic equivalent (leverage "
                 f"u'Qu above 1e12): some direction is carried by too few rows of the "
                 "population (a row of weight p needs m p > 1), so the OLS excess risk on "
@@ -183,8 +184,9 @@ def _second_resolvent(U, p, m, Q, h, tol: float = 1e-12, max_iter: int = 5000) -
                                    f"iterations (m = {m}, d = {d})")
     X = 0.5 * (X + X.T)
     if not np.all(np.isfinite(X)) or np.linalg.eigvalsh(X)[0] <= 0:
-        raise ValueError(f"m = {m}: the derivative of the deterministic equivalent is not "
-                         "positive definite (the resummed excess risk diverges)")
+        raise NotIdentifiableError(
+            f"m = {m}: the derivative of the deterministic equivalent is not positive "
+            "definite (the resummed excess risk diverges)")
     return X
 
 

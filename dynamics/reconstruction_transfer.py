@@ -40,7 +40,8 @@ terms, calibrated to the exact Gaussian result), and ``estimation="second_order"
 :math:`K+2` by the effective dimension
 :math:`m=c_2/\operatorname{tr}(\Sigma_z^{-1}\Gamma_\alpha)-1` that makes the expansion exact to
 second order (:mod:`dynamics.ols_expansion`; :math:`m=K+2` for Gaussian features).  It refuses
-(``ValueError``) when :math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
+(:class:`~dynamics.errors.NotIdentifiableError`, a ``ValueError``) when
+:math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
 
 Consequence (Gaussian case): the factor multiplying :math:`\sigma^2_\alpha` does not depend on
 :math:`\alpha`, so the reconstruction loss helps the target exactly when it lowers the
@@ -269,7 +270,7 @@ def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, flo
         return max(tr, 0.0), gauss  # no estimation error beyond the intercept term
     m = ex.c2 / tr - (1 if intercept else 0)
     if n - m < 0.5 * (n - gauss):
-        raise ValueError(
+        raise NotIdentifiableError(
             f"n_t = {n}: the second-order expansion is not controlled (effective dimension "
             f"{m:.3g} against {gauss} for Gaussian features; it must stay below "
             f"{0.5 * (n + gauss):.3g}, i.e. at most double the sandwich estimation term): use "
