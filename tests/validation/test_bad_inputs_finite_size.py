@@ -72,6 +72,9 @@ BAD = [
     ("replicated True", lambda: COV.replicated(True), "r = True"),
     ("replicated NaN", lambda: COV.replicated(math.nan), "r = nan"),
     ("replicated 1e9 (too large, fast)", lambda: COV.replicated(10**9), "too large"),
+    # 3 x 3000 = 9000 features passed the entry cap and ran a dense 9000 x 9000 eigh (minutes;
+    # 61 x 366 digits features: about an hour)
+    ("replicated N r > 8192 (fast)", lambda: COV.replicated(3000), "r = 3000: N r = 9000"),
 ]
 
 
