@@ -64,6 +64,7 @@ __all__ = ["RotInvTransLassoResult", "solve_rotinv_trans_lasso", "spectral_nodes
 
 _MP_NODES = 4000  # Gauss-Chebyshev nodes of an exact Marchenko-Pastur density
 _MAX_NODES = 10**7  # memory guard of spectral_nodes
+_EMPTY_STAGE1 = 1e-12  # density1 below this: stage 1 selects nothing (see _empty_stage1_result)
 
 
 def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
@@ -452,6 +453,9 @@ def solve_rotinv_trans_lasso(
         _check_stage1_fixed_point(scenario, design, stage1)
     sp0 = design.spectra[0]
     _check_well_posed(hyper, sp0, stage1.density1)
+    if stage1.density1 < _EMPTY_STAGE1:
+        return _empty_stage1_result(scenario, sp0, hyper, stage1, (tol, max_iter, damping,
+                                                                   strict, anderson))
     fmap = _Map(scenario, hyper, stage1, sp0, quadrature)
     if np.any(fmap.model[2][0][S2] <= 0):
         raise NotIdentifiableError(
@@ -466,6 +470,44 @@ def solve_rotinv_trans_lasso(
                          lambda: f"rotationally invariant stage-2 saddle point at {hyper}",
                          hint="try a larger damping or a warm start")
     return _result(hyper, stage1, fmap, fp)
+
+
+def _empty_stage1_result(scenario, sp0, hyper, stage1, opts) -> RotInvTransLassoResult:
+    r"""Stage 1 selects nothing (:math:`\hat x^{(1st)}=0`, e.g. ``lam1`` above
+    :math:`\|A^\top y\|_\infty`): every coordinate is off the pretrained support, so stage 2 is
+    the single-stage Lasso on the target with penalty :math:`\lambda_2+\Delta\lambda`
+    (:func:`replica.solve_rotinv_pretraining` on dataset 0). This is the
+    :math:`\chi_1\to0` limit of the two-column equations, where they divide 0 by 0:
+    :math:`R=\chi_{12}=0`, :math:`\hat Q_2=\hat m_2=\mu_d`, :math:`\hat R=-\kappa\mu_d`,
+    :math:`\hat\chi_{12}=\sigma_0^2\mu_d+(\rho_0-m_2)\langle m_d(\langle\lambda\rangle-
+    \lambda)(\mu_d-\lambda)\rangle/\langle m_d\rangle` (the triangular solve with
+    :math:`m_a` constant and :math:`X_{12}\to0`)."""
+    tol, max_iter, damping, strict, anderson = opts
+    lam = hyper.lam2 + hyper.dlam
+    if not 0.0 < lam < math.inf:
+        raise ValueError(
+            f"hyper = {hyper}: stage 1 selects no feature (density1 = {stage1.density1:.3g}), "
+            f"so stage 2 is the target Lasso with lam2 + dlam = {lam}, which must be positive "
+            "and finite here; lower lam1")
+    prior = scenario.prior
+    p0 = type(prior)(prior.weights, prior.means[:, :1], prior.covs[:, :1, :1])
+    target = TransferScenario(scenario.alphas[:1], scenario.sigmas[:1], p0)
+    one = solve_rotinv_pretraining(target, SpectralDesign((sp0,)), lam, tol=tol,
+                                   max_iter=max_iter, damping=damping, strict=strict,
+                                   anderson=anderson)
+    lam_n, w, _, rd = _resolvents(spectral_nodes(sp0), 1.0, one.gamma[0])
+    mud = float(np.dot(w * rd, lam_n) / np.dot(w, rd))
+    rho0, sig0sq, k = prior.second_moments[0], scenario.sigmas[0] ** 2, hyper.kappa
+    m2 = one.m1[0]
+    dev = float(np.dot(w * rd, (np.dot(w, lam_n) - lam_n) * (mud - lam_n)) / np.dot(w, rd))
+    chih12 = sig0sq * mud + (rho0 - m2) * dev
+    mse2 = rho0 + k * k * stage1.Q1 + one.Q1 - 2 * k * stage1.m1[0] - 2 * m2
+    return RotInvTransLassoResult(
+        hyper=hyper, stage1=stage1, Q2=one.Q1, m2=m2, R=0.0, chi2=one.chi1, chi12=0.0,
+        Qh2=one.Qh1, mh2=one.Qh1, Rh=-k * one.Qh1, chih2=one.chih1, chih12=float(chih12),
+        gamma2=float(one.gamma[0]), mse2=float(mse2), density2=one.density1,
+        converged=bool(one.converged and stage1.converged), iterations=one.iterations,
+        residual=one.residual)
 
 
 def _result(hyper, stage1, fmap, fp) -> RotInvTransLassoResult:

@@ -157,3 +157,49 @@ def test_same_call_twice_same_numbers_and_to_dict_holds_parameters():
     assert (d["lam1"], d["lam2"], d["kappa"], d["dlam"]) == (0.3, 0.2, 1.0, 0.5)
     for key in ("mse1", "mse2", "density2", "converged", "converged1", "iterations1"):
         assert key in d
+
+
+# --- boundary: stage 1 selects nothing (lam1 large) ---------------------------------------
+# chi1 underflows (6.8e-200 at lam1 = 20, exactly 0 at lam1 = 100) and the two-column
+# equations divided 0 by 0: ZeroDivisionError. Stage 2 is then the target Lasso with
+# lam2 + dlam (the chi1 -> 0 limit).
+FIELDS = ("Q2", "m2", "R", "chi2", "chi12", "Qh2", "mh2", "Rh", "chih2", "chih12", "mse2",
+          "density2")
+
+
+@pytest.mark.parametrize("kappa, dlam", [(1.0, 0.5), (0.7, 0.3), (0.0, 0.0)])
+def test_empty_stage1_marchenko_pastur_equals_iid_solver(kappa, dlam):
+    """Exact MP law: the i.i.d. solver (independent code, handles chi1 = 0) gives the same
+    stage 2."""
+    h = H(100.0, 0.2, kappa, dlam)
+    rot = solve_rotinv_trans_lasso(SC, MP, h, strict=True)
+    iid = replica.solve_trans_lasso(SC, h)
+    assert rot.stage1.density1 == 0.0 and rot.converged
+    for f in FIELDS:
+        assert getattr(rot, f) == pytest.approx(getattr(iid, f), rel=1e-8, abs=1e-12), f
+
+
+@pytest.mark.parametrize("lam1", [20.0, 100.0])
+@pytest.mark.parametrize("kappa, dlam", [(1.0, 0.5), (0.0, 0.0)])
+def test_empty_stage1_is_the_limit_of_the_full_equations(lam1, kappa, dlam):
+    """Geometric spectrum: lam1 = 5 still runs the two-column equations (chi1 = 1.3e-14); the
+    empty-stage-1 answer at lam1 = 20 and 100 must be their limit (differences O(chi1))."""
+    sp = Spectrum.geometric(0.6, 50, 10.0)
+    near = solve_rotinv_trans_lasso(SC, sp, H(5.0, 0.2, kappa, dlam), strict=True)
+    assert 0.0 < near.stage1.chi1 < 1e-13
+    far = solve_rotinv_trans_lasso(SC, sp, H(lam1, 0.2, kappa, dlam), strict=True)
+    assert far.converged and far.density2 > 0.01  # a non-trivial stage 2
+    for f in FIELDS:
+        assert getattr(far, f) == pytest.approx(getattr(near, f), rel=1e-9, abs=1e-12), f
+
+
+@pytest.mark.parametrize("hyper, fragment", [
+    (H(100.0, 0.0, 1.0, 0.0), "lam2 + dlam = 0.0"),
+    (H(100.0, 0.2, 1.0, math.inf), "lam2 + dlam = inf"),
+])
+def test_empty_stage1_with_degenerate_stage2_penalty(hyper, fragment):
+    full = Spectrum.geometric(1.0, 50, 10.0)
+    sc = replica.TransferScenario((1.0,), (0.1,), PRIOR1)
+    with pytest.raises(ValueError) as info:
+        solve_rotinv_trans_lasso(sc, full, hyper)
+    assert fragment in str(info.value) and "stage 1 selects no feature" in str(info.value)
