@@ -372,7 +372,8 @@ def _check_stage1_fixed_point(scenario, design, stage1) -> None:
         again = solve_rotinv_pretraining(scenario, design, stage1.lam1, init=stage1,
                                          max_iter=20)
     old, new = stage1.state, again.state
-    if not np.all(np.abs(new - old) <= 1e-7 * (1.0 + np.abs(old))):
+    slack = max(1e-7, 1e4 * stage1.residual)  # a stage 1 solved with a looser tol moves a bit
+    if not np.all(np.abs(new - old) <= slack * (1.0 + np.abs(old))):
         raise ValueError(
             f"stage1: not the stage-1 fixed point of this scenario and design (state "
             f"{old.tolist()} moves to {new.tolist()}); solve it with the same scenario and "

@@ -142,6 +142,13 @@ def test_matching_stage1_is_still_accepted_and_gives_the_same_stage2():
     np.testing.assert_allclose(warm.state, cold.state, rtol=1e-9, atol=1e-12)
 
 
+def test_stage1_solved_with_a_looser_tolerance_is_accepted():
+    loose = replica.solve_rotinv_pretraining(SC, SP, 0.3, tol=1e-5)
+    assert loose.converged
+    res = solve_rotinv_trans_lasso(SC, SP, HY, stage1=loose)
+    assert res.mse2 == pytest.approx(solve_rotinv_trans_lasso(SC, SP, HY).mse2, rel=1e-3)
+
+
 def test_stage1_of_another_noise_level_changes_stage2():
     """Why the check matters: the stage 2 built on a wrong stage 1 differs by far more than
     solver precision (so accepting it silently was a wrong number, not a harmless one)."""
