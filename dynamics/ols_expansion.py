@@ -37,6 +37,7 @@ from dynamics.linear_reconstruction import check_data
 __all__ = ["OLSExpansion", "ols_expansion", "third_moment_norm"]
 
 _CHUNK = 2_000_000  # floats per block in the third-moment sums
+MAX_THIRD_MOMENT_COST = 5e10  # min(N^2 d, N d^3): 6.8e9 took 15 s on one loaded core
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,12 @@ def third_moment_norm(U: np.ndarray, e: np.ndarray, method: str = "auto") -> flo
     N, d = U.shape
     if method == "auto":
         method = "gram" if N <= d * d else "tensor"
+    cost = N * N * d if method == "gram" else N * d ** 3
+    if method in ("gram", "tensor") and cost > MAX_THIRD_MOMENT_COST:
+        raise ValueError(
+            f"features: N = {N} rows and d = {d} regressors need about {cost:.2g} operations "
+            f"for the third-moment term (at most {MAX_THIRD_MOMENT_COST:.0e}, about two "
+            "minutes on one core); subsample the population rows or use fewer features")
     if method == "gram":
         B = max(1, _CHUNK // N)
         tot = 0.0

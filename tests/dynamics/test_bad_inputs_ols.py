@@ -43,6 +43,13 @@ BAD = [
      "shapes mismatch"),
     ("third moment NaN", lambda: third_moment_norm(np.full((3, 2), np.nan), np.ones(3)),
      "U contains NaN"),
+    # N = 3e4 rows, d = 121: 5.3e10 operations (minutes) before; refused at once
+    ("expansion too costly", lambda: ols_expansion(
+        np.random.default_rng(1).standard_normal((30_000, 120)), np.arange(30_000.0)),
+     "operations"),
+    ("third moment too costly", lambda: third_moment_norm(
+        np.broadcast_to(np.ones((1, 1)), (100_000, 300)), np.ones(100_000), "gram"),
+     "operations"),
     # leverage_excess: the seed was only looked at above 3000 rows (TypeError there)
     ("leverage seed str", lambda: leverage_excess(Z, Y, 20, seed="a"), "seed = 'a'"),
     ("leverage seed negative", lambda: leverage_excess(Z, Y, 20, seed=-1), "seed = -1"),
