@@ -363,6 +363,14 @@ def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
             raise ValueError(f"{name} = {grid!r}: expected a non-empty 1-d sequence")
     for a in alphas:
         _check_alpha(a)
+    # argument errors raise here; only the per-point refusals below become a status
+    if estimation not in ESTIMATIONS:
+        raise ValueError(f"estimation = {estimation!r}: choose from {ESTIMATIONS}")
+    if estimation != "gaussian" and problem.samples is None:
+        raise ValueError(f"estimation = {estimation!r} needs problem.samples (population "
+                         "samples)")
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
     for K in Ks:
         if isinstance(K, bool) or not isinstance(K, Integral) or not 1 <= K <= problem.dim:
             raise ValueError(f"Ks contains {K!r}: widths must be integers in [1, {problem.dim}]")

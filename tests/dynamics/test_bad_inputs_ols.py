@@ -82,6 +82,15 @@ BAD = [
      "memory = 0"),
     ("resolvent memory -1", lambda: resolvent_fixed_point(U50, P50, 10, memory=-1),
      "memory = -1"),
+    # transfer_error_table turned argument errors into a status string on every row
+    ("table estimation", lambda: rt.transfer_error_table(_problem(), [0.1], [2], [20],
+                                                         estimation="third_order"),
+     "estimation = 'third_order'"),
+    ("table intercept", lambda: rt.transfer_error_table(_problem(), [0.1], [2], [20],
+                                                        intercept="yes"), "intercept = 'yes'"),
+    ("table no samples", lambda: rt.transfer_error_table(
+        rt.GaussianTransferTask.low_variance_target(D=8).problem(), [0.1], [2], [20],
+        estimation="leverage"), "needs problem.samples"),
     # already refused (regression rows)
     ("expansion 3-d", lambda: ols_expansion(Z[:, :, None], Y), "features has shape"),
     ("expansion str", lambda: ols_expansion("abc", Y), "features"),
