@@ -53,6 +53,10 @@ BAD = [
     ("image_rows replicate bool",
      lambda: RD.image_rows(np.ones((20, 3)), [2, 2], np.arange(20), replicate=True),
      "replicate = True"),
+    # realdata_config(r): ZeroDivisionError for r = 0, TypeError for a string
+    ("realdata_config r 0", lambda: F.quick().realdata_config(0), "r = 0"),
+    ("realdata_config r str", lambda: F.quick().realdata_config("2"), "r = '2'"),
+    ("realdata_config r None", lambda: F.quick().realdata_config(None), "r = None"),
     # regression rows (already refused)
     ("replicates str", lambda: F(replicates="12"), "replicates = '12'"),
     ("replicates 65", lambda: F(replicates=(1, 65)), "replicates"),

@@ -116,6 +116,8 @@ class FiniteSizeConfig:
 
     def realdata_config(self, r: int) -> RD.TransLassoRealDataConfig:
         """The real-data experiment's configuration at replication factor ``r``."""
+        if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 1 <= r <= 64:
+            raise ValueError(f"r = {r!r}: must be an integer in [1, 64] (replication factor)")
         return RD.TransLassoRealDataConfig(
             parts=("mnist",), mnist_source="digits", alphas=self.alphas, sigmas=self.sigmas,
             mnist_scenarios=self.mnist_scenarios,
