@@ -6,6 +6,7 @@ return NaN silently (or is a regression row of an input already refused)."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from replica.design import CovarianceDesign
@@ -57,6 +58,12 @@ BAD = [
     ("realdata_config r 0", lambda: F.quick().realdata_config(0), "r = 0"),
     ("realdata_config r str", lambda: F.quick().realdata_config("2"), "r = '2'"),
     ("realdata_config r None", lambda: F.quick().realdata_config(None), "r = None"),
+    # AttributeError / KeyError from the table functions
+    ("run cfg str", lambda: FS.run("x", "unused"), "cfg = 'x'"),
+    ("points_table None", lambda: FS.points_table(None), "cfg = None"),
+    ("extrapolation None", lambda: FS.extrapolation_table(None), "points: expected"),
+    ("extrapolation columns", lambda: FS.extrapolation_table(pd.DataFrame({"N": [61]})),
+     "points: missing columns"),
     # regression rows (already refused)
     ("replicates str", lambda: F(replicates="12"), "replicates = '12'"),
     ("replicates 65", lambda: F(replicates=(1, 65)), "replicates"),

@@ -187,8 +187,18 @@ def _theory(row) -> tuple[float, float]:
     return float(row["sigma_mse2"]), float(row["sigma_se"])
 
 
+def _check_config(cfg) -> None:
+    if not isinstance(cfg, FiniteSizeConfig):
+        raise ValueError(f"cfg = {cfg!r}: expected a FiniteSizeConfig")
+
+
+_POINT_COLUMNS = ("scenario", "design", "strategy", "N", "mse2", "se", "theory", "theory_se",
+                  "ratio", "ratio_se", "z_theory")
+
+
 def points_table(cfg: FiniteSizeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulation vs theory at every replication factor: (points, choice) tables."""
+    _check_config(cfg)
     points, choices = [], []
     for r in cfg.replicates:
         table, _, _, _, choice = RD._run_mnist(cfg.realdata_config(r))
@@ -209,6 +219,12 @@ def points_table(cfg: FiniteSizeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
 def extrapolation_table(points: pd.DataFrame) -> pd.DataFrame:
     """One row per scenario, design and strategy: the a + b/N fit against the theory, and the
     direct comparison at the largest factor."""
+    if not isinstance(points, pd.DataFrame):
+        raise ValueError(f"points: expected the DataFrame of points_table, got "
+                         f"{type(points).__name__}")
+    missing = [c for c in _POINT_COLUMNS if c not in points.columns]
+    if missing:
+        raise ValueError(f"points: missing columns {missing} (expected those of points_table)")
     rows = []
     for (scn, des, strat), g in points.groupby(["scenario", "design", "strategy"], sort=False):
         g = g.sort_values("N")
@@ -273,6 +289,7 @@ def run(cfg: FiniteSizeConfig | None = None, out_dir=None) -> dict[str, pd.DataF
     """Run the study, write ``points.csv``, ``extrapolation.csv``, ``choice.csv``,
     ``config.json`` and ``finite_size.png`` into ``out_dir``; return the tables."""
     cfg = FiniteSizeConfig() if cfg is None else cfg
+    _check_config(cfg)
     out = make_output_dir(out_dir, EXPERIMENT_NAME)
     t0 = time.perf_counter()
     points, choice = points_table(cfg)
