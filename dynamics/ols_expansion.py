@@ -29,6 +29,7 @@ the expansion of the exact Wishart results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -66,7 +67,9 @@ class OLSExpansion:
     max_leverage: float
 
     def excess(self, n: int) -> float:
-        """Truncated series ``a1/n + c2/n^2`` (no resummation)."""
+        """Truncated series ``a1/n + c2/n^2`` (no resummation); ``n`` a sample size >= 1."""
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"n = {n!r}: the sample size must be an integer >= 1")
         return self.a1 / n + self.c2 / n ** 2
 
 

@@ -91,6 +91,11 @@ BAD = [
     ("table no samples", lambda: rt.transfer_error_table(
         rt.GaussianTransferTask.low_variance_target(D=8).problem(), [0.1], [2], [20],
         estimation="leverage"), "needs problem.samples"),
+    # OLSExpansion.excess: ZeroDivisionError at n = 0, TypeError for a string
+    ("excess n 0", lambda: ols_expansion(Z, Y).excess(0), "n = 0"),
+    ("excess n -5", lambda: ols_expansion(Z, Y).excess(-5), "n = -5"),
+    ("excess n str", lambda: ols_expansion(Z, Y).excess("50"), "n = '50'"),
+    ("excess n float", lambda: ols_expansion(Z, Y).excess(50.5), "n = 50.5"),
     # already refused (regression rows)
     ("expansion 3-d", lambda: ols_expansion(Z[:, :, None], Y), "features has shape"),
     ("expansion str", lambda: ols_expansion("abc", Y), "features"),
