@@ -186,6 +186,18 @@ def test_empty_stage1_marchenko_pastur_equals_iid_solver(kappa, dlam):
         assert getattr(rot, f) == pytest.approx(getattr(iid, f), rel=1e-8, abs=1e-12), f
 
 
+def test_empty_stage1_with_a_source_equals_iid_solver():
+    """Two datasets (the target marginal of a correlated prior is used in stage 2)."""
+    sc = replica.TransferScenario((0.5, 2.0), (0.1, 0.2), PRIOR2)
+    design = SpectralDesign((Spectrum.marchenko_pastur(0.5), Spectrum.marchenko_pastur(2.0)))
+    h = H(100.0, 0.2, 1.0, 0.5)
+    rot = solve_rotinv_trans_lasso(sc, design, h, strict=True)
+    iid = replica.solve_trans_lasso(sc, h)
+    assert rot.stage1.density1 == 0.0
+    for f in FIELDS:
+        assert getattr(rot, f) == pytest.approx(getattr(iid, f), rel=1e-8, abs=1e-12), f
+
+
 @pytest.mark.parametrize("lam1", [20.0, 100.0])
 @pytest.mark.parametrize("kappa, dlam", [(1.0, 0.5), (0.0, 0.0)])
 def test_empty_stage1_is_the_limit_of_the_full_equations(lam1, kappa, dlam):
