@@ -29,6 +29,7 @@ the expansion of the exact Wishart results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from dynamics.linear_reconstruction import check_data
 __all__ = ["OLSExpansion", "ols_expansion", "third_moment_norm"]
 
 _CHUNK = 2_000_000  # floats per block in the third-moment sums
+MAX_THIRD_MOMENT_COST = 5e10  # min(N^2 d, N d^3): 6.8e9 took 15 s on one loaded core
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ class OLSExpansion:
     max_leverage: float
 
     def excess(self, n: int) -> float:
-        """Truncated series ``a1/n + c2/n^2`` (no resummation)."""
+        """Truncated series ``a1/n + c2/n^2`` (no resummation); ``n`` a sample size >= 1."""
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"n = {n!r}: the sample size must be an integer >= 1")
         return self.a1 / n + self.c2 / n ** 2
 
 
@@ -76,9 +80,19 @@ def third_moment_norm(U: np.ndarray, e: np.ndarray, method: str = "auto") -> flo
     ``"tensor"`` forms the :math:`d^3` moments (cost :math:`Nd^3`); ``"auto"`` takes the cheaper.
     Both run in blocks of about 2e6 floats.
     """
+    U = _as_matrix("U", U)
+    e = _as_matrix("e", e)
+    if len(e) != len(U):
+        raise ValueError(f"U has {len(U)} rows but e has {len(e)}: shapes mismatch")
     N, d = U.shape
     if method == "auto":
         method = "gram" if N <= d * d else "tensor"
+    cost = N * N * d if method == "gram" else N * d ** 3
+    if method in ("gram", "tensor") and cost > MAX_THIRD_MOMENT_COST:
+        raise ValueError(
+            f"features: N = {N} rows and d = {d} regressors need about {cost:.2g} operations "
+            f"for the third-moment term (at most {MAX_THIRD_MOMENT_COST:.0e}, about two "
+            "minutes on one core); subsample the population rows or use fewer features")
     if method == "gram":
         B = max(1, _CHUNK // N)
         tot = 0.0
@@ -101,6 +115,21 @@ def _as_matrix(name: str, a) -> np.ndarray:
     """2-d float array (a 1-d input is one column), finite; ValueError naming ``name``."""
     a = np.asarray(a)
     return check_data(name, a[:, None] if a.ndim == 1 else a)
+
+
+def second_moment_factor(W: np.ndarray) -> np.ndarray:
+    """Cholesky factor of the regressors' second moment ``W'W/N``; ValueError when it overflows
+    (features too large for float64) or is singular."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = W.T @ W / len(W)
+    if not np.all(np.isfinite(M)):
+        raise ValueError("features: the second moment of the regressors overflows float64 "
+                         "(values too large); rescale the features")
+    try:
+        return np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        raise ValueError("features: the second moment of the regressors is singular "
+                         "(linearly dependent or constant features)") from None
 
 
 def _regressors(Z: np.ndarray, intercept: bool) -> np.ndarray:
@@ -132,12 +161,7 @@ def ols_expansion(features, y, intercept: bool = True) -> OLSExpansion:
     N, d = W.shape
     if N <= d:
         raise ValueError(f"features have {N} rows: need more than d = {d} regressors")
-    M = W.T @ W / N
-    try:
-        L = np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        raise ValueError("features: the second moment of the regressors is singular "
-                         "(linearly dependent or constant features)") from None
+    L = second_moment_factor(W)
     Yc = Y - Y.mean(0)
     U = np.linalg.solve(L, W.T).T
     e = Yc - U @ (U.T @ Yc / N)  # population residual (U has identity second moment)

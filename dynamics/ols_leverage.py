@@ -37,7 +37,8 @@ reproduce the Wishart results. The calibrated :math:`\rho_n\mathcal R_n` is then
 second order (its :math:`1/n^2` coefficient equals :math:`c_2`; checked numerically on
 non-Gaussian populations) and, unlike the truncated series, stays finite and saturating when
 a leverage exceeds ``n``. It has no finite solution (``ValueError``) when a direction is
-carried by rows of total weight below ``1/m``: OLS is then singular with positive probability.
+carried by rows of total weight below ``1/m``: OLS is then singular with positive probability
+(raised as :class:`dynamics.errors.NotIdentifiableError`, a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dynamics.errors import ConvergenceError
+from dynamics.checks import as_rng, check_count, check_real
+from dynamics.errors import ConvergenceError, NotIdentifiableError
 from dynamics.linear_reconstruction import check_data
+from dynamics.ols_expansion import second_moment_factor
 
 __all__ = ["LeverageResummation", "leverage_excess", "gaussian_excess",
            "resolvent_fixed_point"]
@@ -100,6 +103,15 @@ def resolvent_fixed_point(U: np.ndarray, p: np.ndarray, m: float, tol: float = 1
     (:math:`m\sum_jp_jh_j/(1+h_j)=d`). Returns ``(Q, h, iterations)``; raises
     ``ConvergenceError`` after ``max_iter`` maps.
     """
+    U = check_data("U", U)
+    p = check_data("p", p, 1)
+    if len(p) != len(U) or np.any(p < 0) or not p.sum() > 0:
+        raise ValueError(f"p: expected {len(U)} non-negative weights (one per row of U, not "
+                         f"all zero), got shape {p.shape}")
+    m = check_real("m", m, positive=True)
+    tol = check_real("tol", tol, positive=True)
+    max_iter = check_count("max_iter", max_iter, 1)
+    memory = check_count("memory", memory, 1)
     d = U.shape[1]
     if not m > d:
         raise ValueError(f"m = {m}: the resolvent of m rows in dimension d = {d} needs m > d")
@@ -112,7 +124,7 @@ def resolvent_fixed_point(U: np.ndarray, p: np.ndarray, m: float, tol: float = 1
         except np.linalg.LinAlgError:
             f = np.full_like(h, np.inf)
         if not np.all(np.isfinite(f)) or f.max() > 1e12:
-            raise ValueError(
+            raise NotIdentifiableError(
                 f"m = {m}: the resolvent has no finite deterministic equivalent (leverage "
                 f"u'Qu above 1e12): some direction is carried by too few rows of the "
                 "population (a row of weight p needs m p > 1), so the OLS excess risk on "
@@ -172,8 +184,9 @@ def _second_resolvent(U, p, m, Q, h, tol: float = 1e-12, max_iter: int = 5000) -
                                    f"iterations (m = {m}, d = {d})")
     X = 0.5 * (X + X.T)
     if not np.all(np.isfinite(X)) or np.linalg.eigvalsh(X)[0] <= 0:
-        raise ValueError(f"m = {m}: the derivative of the deterministic equivalent is not "
-                         "positive definite (the resummed excess risk diverges)")
+        raise NotIdentifiableError(
+            f"m = {m}: the derivative of the deterministic equivalent is not positive "
+            "definite (the resummed excess risk diverges)")
     return X
 
 
@@ -230,12 +243,7 @@ def _pair_mean(U, e, h, Q, X, sub) -> float:
 
 def _whiten(Z: np.ndarray, Y: np.ndarray, intercept: bool):
     W = np.hstack([np.ones((len(Z), 1)), Z - Z.mean(0)]) if intercept else Z
-    M = W.T @ W / len(W)
-    try:
-        L = np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        raise ValueError("features: the second moment of the regressors is singular "
-                         "(linearly dependent or constant features)") from None
+    L = second_moment_factor(W)
     U = np.linalg.solve(L, W.T).T
     Yc = Y - Y.mean(0)
     return U, Yc - U @ (U.T @ Yc / len(U))
@@ -275,6 +283,13 @@ def gaussian_excess(K: int, n: int, intercept: bool = True) -> tuple[float, floa
     :math:`\bar X=\mathrm{diag}(x_0,x_1I_K)`, :math:`h=a+bt`, :math:`t=|\zeta|^2\sim\chi^2_K`
     (quadrature; the pair term vanishes).
     """
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
+    K = check_count("K", K, 1)
+    lo = K + 3 if intercept else K + 2
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < lo:
+        raise ValueError(f"n = {n!r}: OLS on K = {K} features needs n >= {lo}")
+    n = int(n)
     x, wq = _laguerre(K / 2 - 1)
     t = 2 * x
     a0 = 1.0 if intercept else 0.0
@@ -316,8 +331,9 @@ def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
         Sample size of the fit, ``n >= K + 3`` (intercept) or ``K + 2``.
     intercept : bool
         Regressors ``(1, z)`` or ``z``.
-    seed : int
-        Seed of the row subsample of the pair term when ``N > 3000``.
+    seed : int, numpy Generator or None
+        Seed of the row subsample of the pair term when ``N > 3000`` (``None``: fresh
+        entropy, so two calls differ; the default 0 is reproducible).
     """
     Z = check_data("features", np.asarray(features)[:, None] if np.ndim(features) == 1
                    else features)
@@ -332,6 +348,7 @@ def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
         raise ValueError(f"n = {n!r}: OLS on K = {K} features needs n >= {lo}")
     if len(Z) <= K + 1:
         raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
+    as_rng(seed, "seed")  # validated here, not only when the pair term is subsampled
     U, e = _whiten(Z, Y, bool(intercept))
     self_term, pair, hmax, it = _resummed(U, e, int(n), seed=seed)
     exact, res = gaussian_excess(K, int(n), bool(intercept))

@@ -40,7 +40,8 @@ terms, calibrated to the exact Gaussian result), and ``estimation="second_order"
 :math:`K+2` by the effective dimension
 :math:`m=c_2/\operatorname{tr}(\Sigma_z^{-1}\Gamma_\alpha)-1` that makes the expansion exact to
 second order (:mod:`dynamics.ols_expansion`; :math:`m=K+2` for Gaussian features).  It refuses
-(``ValueError``) when :math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
+(:class:`~dynamics.errors.NotIdentifiableError`, a ``ValueError``) when
+:math:`n_t-m<(n_t-K-2)/2`: the expansion is then not controlled.
 
 Consequence (Gaussian case): the factor multiplying :math:`\sigma^2_\alpha` does not depend on
 :math:`\alpha`, so the reconstruction loss helps the target exactly when it lowers the
@@ -261,11 +262,15 @@ def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, flo
     K = E.shape[0]
     tr = ex.a1 - ex.residual_var if intercept else ex.a1
     gauss = K + 2 if intercept else K + 1
+    y_var = float(np.mean(np.sum((Y - Y.mean(0)) ** 2, axis=-1))) if np.ndim(Y) > 1 \
+        else float(np.var(Y))
+    if not ex.residual_var > 1e-24 * y_var:  # zero residual (up to rounding): no error
+        return 0.0, gauss
     if not tr > 1e-14 * max(ex.residual_var, 1e-300):
         return max(tr, 0.0), gauss  # no estimation error beyond the intercept term
     m = ex.c2 / tr - (1 if intercept else 0)
     if n - m < 0.5 * (n - gauss):
-        raise ValueError(
+        raise NotIdentifiableError(
             f"n_t = {n}: the second-order expansion is not controlled (effective dimension "
             f"{m:.3g} against {gauss} for Gaussian features; it must stay below "
             f"{0.5 * (n + gauss):.3g}, i.e. at most double the sandwich estimation term): use "
@@ -309,6 +314,10 @@ def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferP
     else:
         tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
         est = s2 / n + (1 + 1 / n) * tr / (n - m) if intercept else tr / (n - m)
+    if not (math.isfinite(s2) and math.isfinite(est)):
+        raise ValueError(f"encoder: the predicted error is not finite (residual {s2}, "
+                         f"estimation term {est}): the encoded features overflow float64; "
+                         "rescale the encoder")
     return TransferPrediction(float(alpha), K, n, s2, float(est), float(s2 + est),
                               estimation, gap)
 
@@ -354,6 +363,14 @@ def transfer_error_table(problem: LinearTransferProblem, alphas, Ks, n_ts, *,
             raise ValueError(f"{name} = {grid!r}: expected a non-empty 1-d sequence")
     for a in alphas:
         _check_alpha(a)
+    # argument errors raise here; only the per-point refusals below become a status
+    if estimation not in ESTIMATIONS:
+        raise ValueError(f"estimation = {estimation!r}: choose from {ESTIMATIONS}")
+    if estimation != "gaussian" and problem.samples is None:
+        raise ValueError(f"estimation = {estimation!r} needs problem.samples (population "
+                         "samples)")
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
     for K in Ks:
         if isinstance(K, bool) or not isinstance(K, Integral) or not 1 <= K <= problem.dim:
             raise ValueError(f"Ks contains {K!r}: widths must be integers in [1, {problem.dim}]")

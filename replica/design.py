@@ -56,6 +56,9 @@ def check_number(name: str, value) -> float:
     return checks.real(name, value, allow_inf=True)
 
 
+MAX_REPLICATED_FEATURES = 8192  # CovarianceDesign.replicated: ~2 min of eigh on one core
+
+
 def check_size(what: str, *shape: int) -> None:
     """Refuse a dense array of more than :data:`MAX_ENTRIES` entries (name the shape)."""
     if math.prod(shape) > MAX_ENTRIES:
@@ -380,6 +383,10 @@ class CovarianceDesign:
             return self
         n = self.n_features * r
         check_size(f"replicated (r = {r})", n, n)
+        if n > MAX_REPLICATED_FEATURES:  # the dense eigendecomposition would take many minutes
+            raise ValueError(f"r = {r}: N r = {n} features exceeds {MAX_REPLICATED_FEATURES} "
+                             f"(the {n} x {n} eigendecomposition would take many minutes; the "
+                             "Sigma theory of I_r x Sigma is that of Sigma anyway)")
         return CovarianceDesign(np.kron(np.eye(r), self.sigma), name=f"{self.name} x{r}")
 
     def check_scenario(self, scenario, n_features: int | None = None) -> None:

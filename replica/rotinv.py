@@ -478,7 +478,13 @@ def _run_stages(args, damping, tol, max_iter, anderson):
               (max(0.4, damping), 2, max_iter), (max(0.9, damping), 0, max_iter))
     total = 0
     for d, mem, cap in stages:
-        state, it, res, status, warm = _iterate(*args, np.array([d, tol, cap, mem]))
+        try:
+            state, it, res, status, warm = _iterate(*args, np.array([d, tol, cap, mem]))
+        except ZeroDivisionError:  # compiled kernel: a resolvent underflowed to zero
+            raise NonFiniteIterateError(
+                f"rotationally invariant stage 1: division by zero in the iteration (lam1 = "
+                f"{args[3]:g}); the spectrum's eigenvalues are too small or too spread for "
+                "float64: rescale the design") from None
         total += it
         if status == _CONVERGED:
             break

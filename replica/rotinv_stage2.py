@@ -45,13 +45,14 @@ Haar-rotated simulations in ``docs/translasso_real_designs.md``, section 6.1.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from replica.checks import instance
+from replica.checks import instance, integer
 from replica.design import SpectralDesign, Spectrum
-from replica.errors import NotIdentifiableError
+from replica.errors import ConvergenceWarning, NotIdentifiableError
 from replica.quadrature import QuadratureRule
 from replica.rotinv import RotInvPretrainingResult, solve_rotinv_pretraining, spectral_r
 from replica.scenario import TransferScenario, TransLassoHyper
@@ -62,6 +63,8 @@ __all__ = ["RotInvTransLassoResult", "solve_rotinv_trans_lasso", "spectral_nodes
            "rotinv_stage2_conjugates"]
 
 _MP_NODES = 4000  # Gauss-Chebyshev nodes of an exact Marchenko-Pastur density
+_MAX_NODES = 10**7  # memory guard of spectral_nodes
+_EMPTY_STAGE1 = 1e-12  # density1 below this: stage 1 selects nothing (see _empty_stage1_result)
 
 
 def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
@@ -73,6 +76,10 @@ def spectral_nodes(spectrum: Spectrum, n_quad: int = _MP_NODES):
     :math:`[(1-\sqrt\alpha)^2,(1+\sqrt\alpha)^2]` (mass :math:`\min(1,\alpha)`; the rest at
     zero), exact to rounding for the smooth resolvent averages used here.
     """
+    instance("spectrum", spectrum, Spectrum)
+    n_quad = integer("n_quad", n_quad, low=1)
+    if n_quad > _MAX_NODES:
+        raise ValueError(f"n_quad = {n_quad}: must be <= {_MAX_NODES:,} (quadrature nodes)")
     if spectrum.is_exact_mp:
         a = spectrum.mp_ratio
         th = np.arange(1, n_quad + 1) * math.pi / (n_quad + 1)
@@ -180,7 +187,15 @@ def rotinv_stage2_conjugates(state, stage1: RotInvPretrainingResult, nodes, gamm
     :math:`X` when :math:`\chi_2\le\chi_1/2` (the stage-2 support emptying,
     :math:`\chi_2\to0`, included), otherwise by a triangular solve.
     """
-    q2, m2, r, chi2, chi12 = (float(v) for v in state)
+    instance("stage1", stage1, RotInvPretrainingResult)
+    st = np.asarray(state, dtype=np.float64) if not isinstance(state, str) else np.empty(0)
+    if st.shape != (5,) or not np.all(np.isfinite(st)):
+        raise ValueError(f"state = {state!r}: expected 5 finite numbers (Q2, m2, R, chi2, chi12)")
+    if not (isinstance(nodes, tuple) and len(nodes) == 3):
+        raise ValueError("nodes: expected the (nodes, weights, zero_mass) of spectral_nodes")
+    if not (isinstance(par, tuple | list) and len(par) == 3):
+        raise ValueError(f"par = {par!r}: expected (kappa, sigma0^2, rho0)")
+    q2, m2, r, chi2, chi12 = (float(v) for v in st)
     kappa, sig0sq, rho0 = par
     chi1, q1, m1 = stage1.chi1, stage1.Q1, stage1.m1[0]
     x12 = kappa * chi1 + chi12
@@ -340,7 +355,29 @@ def _check_inputs(scenario, design, hyper, stage1):
         if stage1.lam1 != hyper.lam1:
             raise ValueError(f"stage1.lam1 = {stage1.lam1} differs from hyper.lam1 = "
                              f"{hyper.lam1}")
+        if len(stage1.m1) != scenario.n_datasets:
+            raise ValueError(f"stage1: solved for {len(stage1.m1)} datasets but the scenario "
+                             f"has {scenario.n_datasets}")
     return design
+
+
+def _check_stage1_fixed_point(scenario, design, stage1) -> None:
+    """ValueError unless a converged ``stage1`` is the stage-1 fixed point of this scenario
+    and design (a few warm-started iterations must not move it): a stage 1 solved for another
+    prior, noise level or spectrum would otherwise give a silently wrong stage 2."""
+    if not stage1.converged:
+        return  # reported through ``converged`` of the result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again = solve_rotinv_pretraining(scenario, design, stage1.lam1, init=stage1,
+                                         max_iter=20)
+    old, new = stage1.state, again.state
+    slack = max(1e-7, 1e4 * stage1.residual)  # a stage 1 solved with a looser tol moves a bit
+    if not np.all(np.abs(new - old) <= slack * (1.0 + np.abs(old))):
+        raise ValueError(
+            f"stage1: not the stage-1 fixed point of this scenario and design (state "
+            f"{old.tolist()} moves to {new.tolist()}); solve it with the same scenario and "
+            "design, or omit stage1")
 
 
 def _check_well_posed(hyper, spectrum, density1):
@@ -413,8 +450,13 @@ def solve_rotinv_trans_lasso(
         stage1 = solve_rotinv_pretraining(scenario, design, hyper.lam1, tol=tol,
                                           max_iter=max_iter, damping=damping, init=s1_init,
                                           strict=strict, anderson=anderson)
+    else:
+        _check_stage1_fixed_point(scenario, design, stage1)
     sp0 = design.spectra[0]
     _check_well_posed(hyper, sp0, stage1.density1)
+    if stage1.density1 < _EMPTY_STAGE1:
+        return _empty_stage1_result(scenario, sp0, hyper, stage1, (tol, max_iter, damping,
+                                                                   strict, anderson))
     fmap = _Map(scenario, hyper, stage1, sp0, quadrature)
     if np.any(fmap.model[2][0][S2] <= 0):
         raise NotIdentifiableError(
@@ -429,6 +471,44 @@ def solve_rotinv_trans_lasso(
                          lambda: f"rotationally invariant stage-2 saddle point at {hyper}",
                          hint="try a larger damping or a warm start")
     return _result(hyper, stage1, fmap, fp)
+
+
+def _empty_stage1_result(scenario, sp0, hyper, stage1, opts) -> RotInvTransLassoResult:
+    r"""Stage 1 selects nothing (:math:`\hat x^{(1st)}=0`, e.g. ``lam1`` above
+    :math:`\|A^\top y\|_\infty`): every coordinate is off the pretrained support, so stage 2 is
+    the single-stage Lasso on the target with penalty :math:`\lambda_2+\Delta\lambda`
+    (:func:`replica.solve_rotinv_pretraining` on dataset 0). This is the
+    :math:`\chi_1\to0` limit of the two-column equations, where they divide 0 by 0:
+    :math:`R=\chi_{12}=0`, :math:`\hat Q_2=\hat m_2=\mu_d`, :math:`\hat R=-\kappa\mu_d`,
+    :math:`\hat\chi_{12}=\sigma_0^2\mu_d+(\rho_0-m_2)\langle m_d(\langle\lambda\rangle-
+    \lambda)(\mu_d-\lambda)\rangle/\langle m_d\rangle` (the triangular solve with
+    :math:`m_a` constant and :math:`X_{12}\to0`)."""
+    tol, max_iter, damping, strict, anderson = opts
+    lam = hyper.lam2 + hyper.dlam
+    if not 0.0 < lam < math.inf:
+        raise ValueError(
+            f"hyper = {hyper}: stage 1 selects no feature (density1 = {stage1.density1:.3g}), "
+            f"so stage 2 is the target Lasso with lam2 + dlam = {lam}, which must be positive "
+            "and finite here; lower lam1")
+    prior = scenario.prior
+    p0 = type(prior)(prior.weights, prior.means[:, :1], prior.covs[:, :1, :1])
+    target = TransferScenario(scenario.alphas[:1], scenario.sigmas[:1], p0)
+    one = solve_rotinv_pretraining(target, SpectralDesign((sp0,)), lam, tol=tol,
+                                   max_iter=max_iter, damping=damping, strict=strict,
+                                   anderson=anderson)
+    lam_n, w, _, rd = _resolvents(spectral_nodes(sp0), 1.0, one.gamma[0])
+    mud = float(np.dot(w * rd, lam_n) / np.dot(w, rd))
+    rho0, sig0sq, k = prior.second_moments[0], scenario.sigmas[0] ** 2, hyper.kappa
+    m2 = one.m1[0]
+    dev = float(np.dot(w * rd, (np.dot(w, lam_n) - lam_n) * (mud - lam_n)) / np.dot(w, rd))
+    chih12 = sig0sq * mud + (rho0 - m2) * dev
+    mse2 = rho0 + k * k * stage1.Q1 + one.Q1 - 2 * k * stage1.m1[0] - 2 * m2
+    return RotInvTransLassoResult(
+        hyper=hyper, stage1=stage1, Q2=one.Q1, m2=m2, R=0.0, chi2=one.chi1, chi12=0.0,
+        Qh2=one.Qh1, mh2=one.Qh1, Rh=-k * one.Qh1, chih2=one.chih1, chih12=float(chih12),
+        gamma2=float(one.gamma[0]), mse2=float(mse2), density2=one.density1,
+        converged=bool(one.converged and stage1.converged), iterations=one.iterations,
+        residual=one.residual)
 
 
 def _result(hyper, stage1, fmap, fp) -> RotInvTransLassoResult:

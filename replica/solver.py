@@ -21,6 +21,8 @@ from replica.fixed_point import CONVERGED, NONFINITE
 
 __all__ = ["SolverOptions", "solver_options", "FixedPoint", "run_fixed_point", "initial_state"]
 
+MAX_ITER_CAP = 10**9  # iteration cap of any run (the compiled kernels take 64-bit integers)
+
 
 @dataclass(frozen=True)
 class SolverOptions:
@@ -62,6 +64,8 @@ class SolverOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tol", real("tol", self.tol, low=0.0, low_open=True))
         object.__setattr__(self, "max_iter", integer("max_iter", self.max_iter, low=1))
+        if self.max_iter > MAX_ITER_CAP:  # the compiled kernels take a 64-bit integer
+            raise ValueError(f"max_iter = {self.max_iter}: must be <= {MAX_ITER_CAP:.0e}")
         for name in ("damping", "retry_damping"):
             v = real(name, getattr(self, name), low=0.0, high=1.0, high_open=True)
             object.__setattr__(self, name, v)

@@ -47,6 +47,7 @@ import dynamics.linear_ae_dynamics as lad
 import dynamics.linear_reconstruction as lr
 import dynamics.reconstruction_alignment as ral
 import dynamics.reconstruction_transfer as rt
+from dynamics.errors import NotIdentifiableError
 from validation.outputs import make_output_dir, save_results
 from validation.runner import run_grid
 
@@ -532,7 +533,7 @@ def _predict(pb, alpha, K, n, estimation) -> float:
         if alpha is None:
             return rt.scratch_target_error(pb, n, estimation=estimation).target_error
         return rt.predict_target_error(pb, alpha, K, n, estimation=estimation).target_error
-    except ValueError:
+    except NotIdentifiableError:  # a refusal; bad inputs (ValueError) still raise
         if estimation not in ("second_order", "leverage"):
             raise
         return math.nan

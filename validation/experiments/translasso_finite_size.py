@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from validation.outputs import make_output_dir, save_results
 __all__ = ["EXPERIMENT_NAME", "FiniteSizeConfig", "fit_inverse_n", "run"]
 
 EXPERIMENT_NAME = "translasso-finite-size"
+MAX_BASE_SEEDS = 100_000  # as the CLI's --seeds cap: more is hours of simulation
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class FiniteSizeConfig:
     replicates : tuple of int
         Replication factors r (at least two distinct, each in [1, 64]).
     base_seeds : int
-        Seeds at r = 1; factor r gets ``ceil(base_seeds / r)`` (>= 2 each).
+        Seeds at r = 1; factor r gets ``ceil(base_seeds / r)`` (>= 2 each; at most
+        ``MAX_BASE_SEEDS``).
     designs : tuple of str
         Subset of ``("images", "gaussian_sigma", "gaussian")``.
     kurtosis_max : float or None
@@ -80,6 +83,10 @@ class FiniteSizeConfig:
     preset: str = "full"
 
     def __post_init__(self) -> None:
+        for name in ("alphas", "sigmas", "replicates", "designs", "mnist_scenarios"):
+            v = getattr(self, name)
+            if isinstance(v, str | bytes) or not isinstance(v, tuple | list):
+                raise ValueError(f"{name} = {v!r}: expected a tuple")
         reps = tuple(self.replicates)
         for r in reps:
             if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 1 <= r <= 64:
@@ -90,19 +97,27 @@ class FiniteSizeConfig:
                              "for the a + b/N fit")
         object.__setattr__(self, "replicates", tuple(sorted(int(r) for r in set(reps))))
         b = self.base_seeds
-        if isinstance(b, bool) or not isinstance(b, int) or b < 2 * max(reps):
-            raise ValueError(f"base_seeds = {b!r}: must be an integer >= 2 max(replicates) = "
-                             f"{2 * max(reps)}")
+        if (isinstance(b, bool) or not isinstance(b, int | np.integer)
+                or not 2 * max(reps) <= b <= MAX_BASE_SEEDS):
+            raise ValueError(f"base_seeds = {b!r}: must be an integer in [2 max(replicates) = "
+                             f"{2 * max(reps)}, {MAX_BASE_SEEDS:,}]")
+        object.__setattr__(self, "base_seeds", int(b))
         designs = tuple(self.designs)
         if not designs or any(d not in ("images", "gaussian_sigma", "gaussian")
-                              for d in designs):
-            raise ValueError(f"designs = {self.designs!r}: choose from 'images', "
-                             "'gaussian_sigma', 'gaussian'")
+                              for d in designs) or len(set(designs)) != len(designs):
+            raise ValueError(f"designs = {self.designs!r}: choose distinct values from "
+                             "'images', 'gaussian_sigma', 'gaussian'")
         object.__setattr__(self, "designs", designs)
+        if not isinstance(self.preset, str):
+            raise ValueError(f"preset = {self.preset!r}: must be a string")
+        if self.cache_dir is not None and not isinstance(self.cache_dir, str | os.PathLike):
+            raise ValueError(f"cache_dir = {self.cache_dir!r}: must be None or a folder path")
         self.realdata_config(self.replicates[0])  # validates the remaining fields
 
     def realdata_config(self, r: int) -> RD.TransLassoRealDataConfig:
         """The real-data experiment's configuration at replication factor ``r``."""
+        if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 1 <= r <= 64:
+            raise ValueError(f"r = {r!r}: must be an integer in [1, 64] (replication factor)")
         return RD.TransLassoRealDataConfig(
             parts=("mnist",), mnist_source="digits", alphas=self.alphas, sigmas=self.sigmas,
             mnist_scenarios=self.mnist_scenarios,
@@ -135,19 +150,33 @@ def fit_inverse_n(n, mean, se) -> dict:
     Returns ``a, a_se, b, b_se`` (standard errors from :math:`(X^\top WX)^{-1}`, i.e. taking
     the given s.e. as exact) and ``chi2`` with ``dof`` = points - 2 (0 for two points).
     """
-    n, mean, se = (np.asarray(v, dtype=float) for v in (n, mean, se))
+    try:
+        n, mean, se = (np.asarray(v, dtype=float) for v in (n, mean, se))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"fit_inverse_n: n, mean and se must be arrays of numbers ({err})") \
+            from None
     if n.ndim != 1 or not (n.shape == mean.shape == se.shape) or n.size < 2:
         raise ValueError(f"fit_inverse_n: need >= 2 points of equal length, got shapes "
                          f"{n.shape}, {mean.shape}, {se.shape}")
+    for name, v in (("n", n), ("mean", mean), ("se", se)):
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"fit_inverse_n: {name} = {v.tolist()} holds NaN or inf")
     if np.unique(n).size < 2 or np.any(n <= 0) or np.any(~(se > 0)):
         raise ValueError("fit_inverse_n: need >= 2 distinct N > 0 and standard errors > 0")
-    X = np.c_[np.ones_like(n), 1.0 / n]
-    w = 1.0 / se**2
-    cov = np.linalg.inv(X.T @ (X * w[:, None]))
-    a, b = cov @ (X.T @ (w * mean))
-    chi2 = float(np.sum(w * (mean - a - b / n) ** 2))
-    return {"a": float(a), "a_se": float(math.sqrt(cov[0, 0])), "b": float(b),
-            "b_se": float(math.sqrt(cov[1, 1])), "chi2": chi2, "dof": int(n.size - 2)}
+    X = np.c_[np.ones_like(n), n.min() / n]  # 1/N scaled to (0, 1]: a conditioned system
+    w = (se.min() / se) ** 2  # relative weights (scale-free: no overflow for tiny se)
+    gram = X.T @ (X * w[:, None])
+    if not np.linalg.cond(gram) < 1e12:
+        raise ValueError(f"fit_inverse_n: n = {n.tolist()} with weights 1/se^2 do not "
+                         "determine a + b/N (1/N values too close, or one point dominates)")
+    ginv = np.linalg.inv(gram)  # (X'WX)^{-1} = ginv * min(se)^2
+    a, b = ginv @ (X.T @ (w * mean))
+    b *= n.min()
+    with np.errstate(over="ignore"):  # inf: the points are far outside their s.e.
+        chi2 = float(np.sum(((mean - a - b / n) / se) ** 2))
+    return {"a": float(a), "a_se": float(math.sqrt(ginv[0, 0]) * se.min()), "b": float(b),
+            "b_se": float(math.sqrt(ginv[1, 1]) * se.min() * n.min()), "chi2": chi2,
+            "dof": int(n.size - 2)}
 
 
 def _theory(row) -> tuple[float, float]:
@@ -158,8 +187,18 @@ def _theory(row) -> tuple[float, float]:
     return float(row["sigma_mse2"]), float(row["sigma_se"])
 
 
+def _check_config(cfg) -> None:
+    if not isinstance(cfg, FiniteSizeConfig):
+        raise ValueError(f"cfg = {cfg!r}: expected a FiniteSizeConfig")
+
+
+_POINT_COLUMNS = ("scenario", "design", "strategy", "N", "mse2", "se", "theory", "theory_se",
+                  "ratio", "ratio_se", "z_theory")
+
+
 def points_table(cfg: FiniteSizeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulation vs theory at every replication factor: (points, choice) tables."""
+    _check_config(cfg)
     points, choices = [], []
     for r in cfg.replicates:
         table, _, _, _, choice = RD._run_mnist(cfg.realdata_config(r))
@@ -180,6 +219,12 @@ def points_table(cfg: FiniteSizeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
 def extrapolation_table(points: pd.DataFrame) -> pd.DataFrame:
     """One row per scenario, design and strategy: the a + b/N fit against the theory, and the
     direct comparison at the largest factor."""
+    if not isinstance(points, pd.DataFrame):
+        raise ValueError(f"points: expected the DataFrame of points_table, got "
+                         f"{type(points).__name__}")
+    missing = [c for c in _POINT_COLUMNS if c not in points.columns]
+    if missing:
+        raise ValueError(f"points: missing columns {missing} (expected those of points_table)")
     rows = []
     for (scn, des, strat), g in points.groupby(["scenario", "design", "strategy"], sort=False):
         g = g.sort_values("N")
@@ -244,6 +289,7 @@ def run(cfg: FiniteSizeConfig | None = None, out_dir=None) -> dict[str, pd.DataF
     """Run the study, write ``points.csv``, ``extrapolation.csv``, ``choice.csv``,
     ``config.json`` and ``finite_size.png`` into ``out_dir``; return the tables."""
     cfg = FiniteSizeConfig() if cfg is None else cfg
+    _check_config(cfg)
     out = make_output_dir(out_dir, EXPERIMENT_NAME)
     t0 = time.perf_counter()
     points, choice = points_table(cfg)

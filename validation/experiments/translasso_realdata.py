@@ -261,7 +261,8 @@ class TransLassoRealDataConfig:
                              "'rotinv'")
         object.__setattr__(self, "theories", theories)
         k = self.kurtosis_max
-        if k is not None and (isinstance(k, bool) or not (float(k) >= 3.0)):
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int | float | np.number)
+                              or not (float(k) >= 3.0)):
             raise ValueError(f"kurtosis_max = {k!r}: must be None or >= 3 (a Gaussian column "
                              "has kurtosis 3)")
         v = self.sigma_replicates
@@ -429,6 +430,10 @@ def image_rows(pool: np.ndarray, Ms, rows_idx: np.ndarray, replicate: int = 1,
     :math:`\sqrt r` (column variance :math:`1/(N r)`, the theory normalisation). ValueError
     if the pool has fewer rows than ``sum(Ms)``.
     """
+    if isinstance(replicate, bool) or not isinstance(replicate, int | np.integer) \
+            or not 1 <= replicate <= 64:
+        raise ValueError(f"replicate = {replicate!r}: must be an integer in [1, 64] (copies "
+                         "of the pixel block)")
     n_pool = pool.shape[0]
     if sum(Ms) > n_pool:
         raise ValueError(f"alphas need {sum(Ms)} images per block but the pool has {n_pool}")
