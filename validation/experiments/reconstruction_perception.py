@@ -487,7 +487,7 @@ def _bridge_setup(dataset: str, cfg):
         X, y = _digits_linear(cfg.digits_classes)
         ys = (y == cfg.source_digit).astype(float)[:, None]
         yt = (y == cfg.target_digit).astype(float)
-        pb = rt.LinearTransferProblem.from_data(X, ys, yt)
+        pb = rt.LinearTransferProblem.from_data(X, ys, yt, groups=y)  # strata: the classes
         Xc, Yt = pb.samples
 
         def sampler(n, rng):
@@ -533,12 +533,12 @@ def _predict(pb, alpha, K, n, estimation) -> float:
             return rt.scratch_target_error(pb, n, estimation=estimation).target_error
         return rt.predict_target_error(pb, alpha, K, n, estimation=estimation).target_error
     except ValueError:
-        if estimation not in ("second_order", "leverage"):
+        if estimation not in ("second_order", "leverage", "stratified"):
             raise
         return math.nan
 
 
-SAMPLE_ESTIMATIONS = ("sandwich", "second_order", "leverage")
+SAMPLE_ESTIMATIONS = ("sandwich", "second_order", "leverage", "stratified")
 
 
 def _target_errors(pb, E, sampler, n_ts, reps, seed) -> np.ndarray:
@@ -596,7 +596,8 @@ def scratch_task(dataset: str, cfg: dict) -> list[dict]:
     """Regular learning (OLS on the raw inputs) vs its prediction, where n_t > D + 2."""
     cfg = ReconstructionPerceptionConfig(**cfg)
     pb, _, _, sampler, est = _bridge_setup(dataset, cfg)
-    est = "sandwich" if est == "leverage" else est  # no finite resummation on raw digits
+    # no finite resummation on raw digits
+    est = "sandwich" if est in ("leverage", "stratified") else est
     n_ts = [n for n in cfg.bridge_n_ts if n > pb.dim + 2]
     e = _target_errors(pb, np.eye(pb.dim), sampler, n_ts, cfg.reps, cfg.seed)
     return [{"dataset": dataset, "n_t": n, "trained_mean": e[a].mean(),
