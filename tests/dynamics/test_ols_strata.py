@@ -85,16 +85,16 @@ def test_one_stratum_is_the_leverage_resummation():
 
 def test_exchangeable_strata_change_little():
     """A Gaussian pool split at random into 3 strata (same law in each): conditioning on the
-    composition changes the prediction by < 2 % (law error of 1000-row strata), and both stay
-    at the exact Wishart value."""
+    composition changes the prediction by < 1 % (measured 0.02 %; law error of 400-row
+    strata), and both stay within 5 % of the exact Wishart value (measured -2 %)."""
     rng = np.random.default_rng(1)
-    N, K, n = 3000, 3, 20
+    N, K, n = 1200, 3, 20
     Z = rng.standard_normal((N, K))
     y = rng.standard_normal(N)
     groups = rng.integers(0, 3, N)
     st = stratified_leverage_excess(Z, y, groups, n)
     lev = leverage_excess(Z, y, n).excess
-    assert st == pytest.approx(lev, rel=0.02)
+    assert st == pytest.approx(lev, rel=0.01)
     exact = 1 / n + (1 + 1 / n) * K / (n - K - 2)
     assert st == pytest.approx(exact, rel=0.05)
 
