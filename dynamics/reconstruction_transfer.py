@@ -36,7 +36,9 @@ With samples of the population, ``estimation="sandwich"`` uses the measured
 :math:`\Gamma_\alpha` (exact to first order in :math:`1/n_t` for any distribution), and
 ``estimation="leverage"`` resums the high-leverage rows non-perturbatively
 (:mod:`dynamics.ols_leverage`: deterministic equivalent of the resolvent, one- and two-row
-terms, calibrated to the exact Gaussian result), and ``estimation="second_order"`` replaces
+terms, calibrated to the exact Gaussian result); ``estimation="stratified"`` does the same
+given the composition of the sample over known strata (``sample_groups``, e.g. the classes)
+and averages over it (:mod:`dynamics.ols_strata`); ``estimation="second_order"`` replaces
 :math:`K+2` by the effective dimension
 :math:`m=c_2/\operatorname{tr}(\Sigma_z^{-1}\Gamma_\alpha)-1` that makes the expansion exact to
 second order (:mod:`dynamics.ols_expansion`; :math:`m=K+2` for Gaussian features).  It refuses
@@ -62,6 +64,7 @@ from dynamics.errors import NotIdentifiableError
 from dynamics.linear_reconstruction import LinearObjective, check_data, solve
 from dynamics.ols_expansion import ols_expansion
 from dynamics.ols_leverage import leverage_excess
+from dynamics.ols_strata import stratified_leverage_excess
 
 __all__ = [
     "LinearTransferProblem",
@@ -78,7 +81,7 @@ __all__ = [
     "population_risk",
 ]
 
-ESTIMATIONS = ("gaussian", "sandwich", "second_order", "leverage")
+ESTIMATIONS = ("gaussian", "sandwich", "second_order", "leverage", "stratified")
 
 
 def _as_rows(name: str, a, D: int) -> np.ndarray:
@@ -108,6 +111,10 @@ class LinearTransferProblem:
         Samples of the population (centred ``X``, ``N x D``; ``Y_t``, ``N x c_t``), needed only
         for ``estimation="sandwich"`` and ``"second_order"``; when the population *is* a
         finite data set, pass all of it.
+    sample_groups : ndarray (N,) or None
+        Stratum label of every sample row (e.g. the class of each image; at most 4 labels),
+        used by ``estimation="stratified"`` (:mod:`dynamics.ols_strata`); without it that
+        estimation is the leverage resummation.
     """
 
     cov: np.ndarray
@@ -116,6 +123,7 @@ class LinearTransferProblem:
     target_var: float
     target_mean: np.ndarray | None = None
     samples: tuple | None = None
+    sample_groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         s = check_data("cov", self.cov)
@@ -146,14 +154,21 @@ class LinearTransferProblem:
                 raise ValueError(f"samples have shapes {X.shape} and {Y.shape}: need (N, {D}) "
                                  f"and (N, {ct.shape[0]})")
             object.__setattr__(self, "samples", (X, Y))
+        if self.sample_groups is not None:
+            g = np.asarray(self.sample_groups)
+            if self.samples is None or g.shape != (len(self.samples[0]),):
+                raise ValueError(f"sample_groups has shape {g.shape}: need one label per "
+                                 "row of samples (and samples)")
+            object.__setattr__(self, "sample_groups", g)
 
     @property
     def dim(self) -> int:
         return self.cov.shape[0]
 
     @classmethod
-    def from_data(cls, X, Y_source, Y_target, keep_samples: bool = True):
-        """Moments of a finite population (the rows of ``X``); ``X`` is centred here."""
+    def from_data(cls, X, Y_source, Y_target, keep_samples: bool = True, groups=None):
+        """Moments of a finite population (the rows of ``X``); ``X`` is centred here;
+        ``groups``: optional stratum label per row (kept with the samples)."""
         X = check_data("X", X)
         ys = check_data("Y_source", np.reshape(Y_source, (len(Y_source), -1)))
         yt = check_data("Y_target", np.reshape(Y_target, (len(Y_target), -1)))
@@ -165,7 +180,8 @@ class LinearTransferProblem:
         ytc = yt - yt.mean(0)
         return cls(Xc.T @ Xc / N, (ys - ys.mean(0)).T @ Xc / N, ytc.T @ Xc / N,
                    float(np.sum(ytc ** 2) / N), yt.mean(0),
-                   (Xc, yt) if keep_samples else None)
+                   (Xc, yt) if keep_samples else None,
+                   groups if keep_samples else None)
 
 
 @dataclass(frozen=True)
@@ -278,11 +294,16 @@ def _second_order_shift(problem, E, n: int, intercept: bool) -> tuple[float, flo
     return tr, float(m)
 
 
-def _leverage_term(problem, E, n: int, intercept: bool) -> float:
-    """Leverage-resummed excess risk of the head (:mod:`dynamics.ols_leverage`)."""
+def _leverage_term(problem, E, n: int, intercept: bool, estimation: str = "leverage"
+                   ) -> float:
+    """Leverage-resummed excess risk of the head (:mod:`dynamics.ols_leverage`), conditioned
+    on the composition of the strata for ``"stratified"`` (:mod:`dynamics.ols_strata`)."""
     if problem.samples is None:
-        raise ValueError("estimation = 'leverage' needs problem.samples (population samples)")
+        raise ValueError(f"estimation = {estimation!r} needs problem.samples (population "
+                         "samples)")
     X, Y = problem.samples
+    if estimation == "stratified" and problem.sample_groups is not None:
+        return stratified_leverage_excess(X @ E.T, Y, problem.sample_groups, n, intercept)
     return leverage_excess(X @ E.T, Y, n, intercept).excess
 
 
@@ -309,8 +330,8 @@ def _prediction(problem, E, gap, alpha, n_t, estimation, intercept) -> TransferP
     K = E.shape[0]
     n = _check_nt(n_t, K, intercept)
     s2 = population_residual(problem, E)
-    if estimation == "leverage":
-        est = _leverage_term(problem, E, n, bool(intercept))
+    if estimation in ("leverage", "stratified"):
+        est = _leverage_term(problem, E, n, bool(intercept), estimation)
     else:
         tr, m = _estimation_terms(problem, E, estimation, s2, n, bool(intercept))
         est = s2 / n + (1 + 1 / n) * tr / (n - m) if intercept else tr / (n - m)
