@@ -148,7 +148,7 @@ def resolvent_fixed_point(U: np.ndarray, p: np.ndarray, m: float, tol: float = 1
                            f"(m = {m}, d = {d})")
 
 
-def _second_resolvent(U, p, m, Q, h, tol: float = 1e-12, max_iter: int = 5000) -> np.ndarray:
+def second_resolvent(U, p, m, Q, h, tol: float = 1e-12, max_iter: int = 5000) -> np.ndarray:
     r""":math:`\bar X` solving :math:`\bar X=\bar Q^2+m\bar Q\,\mathbb E[w\,uu^\top u^\top\bar Xu]
     \bar Q`, :math:`w=(1+h)^{-2}`: a :math:`d^2\times d^2` linear system (built in row blocks)
     for ``d <= 40``, otherwise the fixed-point iteration of this positive map from
@@ -241,7 +241,9 @@ def _pair_mean(U, e, h, Q, X, sub) -> float:
     return low + diag / s_n / N + (1 - 1 / N) * (tot - diag) / (s_n * (s_n - 1))
 
 
-def _whiten(Z: np.ndarray, Y: np.ndarray, intercept: bool):
+def whiten_rows(Z: np.ndarray, Y: np.ndarray, intercept: bool):
+    """Whitened regressors ``U`` (``E[u u^T] = I`` over the rows, intercept first when asked)
+    and the population least-squares residual of ``Y`` on them."""
     W = np.hstack([np.ones((len(Z), 1)), Z - Z.mean(0)]) if intercept else Z
     L = second_moment_factor(W)
     U = np.linalg.solve(L, W.T).T
@@ -254,7 +256,7 @@ def _resummed(U, e, n, p=None, seed=0) -> tuple[float, float, float, int]:
     N = len(U)
     p = np.full(N, 1.0 / N) if p is None else p
     Q, h, it = resolvent_fixed_point(U, p, n - 1)
-    X = _second_resolvent(U, p, n - 1, Q, h)
+    X = second_resolvent(U, p, n - 1, Q, h)
     e2 = np.sum(e * e, axis=1)
     self_term = n * float(np.sum(p * e2 * np.sum(U * (U @ X), axis=1) / (1 + h) ** 2))
     sub = None
@@ -349,7 +351,7 @@ def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
     if len(Z) <= K + 1:
         raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
     as_rng(seed, "seed")  # validated here, not only when the pair term is subsampled
-    U, e = _whiten(Z, Y, bool(intercept))
+    U, e = whiten_rows(Z, Y, bool(intercept))
     self_term, pair, hmax, it = _resummed(U, e, int(n), seed=seed)
     exact, res = gaussian_excess(K, int(n), bool(intercept))
     rho = exact / res

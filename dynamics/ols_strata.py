@@ -35,10 +35,10 @@ from scipy.special import gammaln
 
 from dynamics.linear_reconstruction import check_data
 from dynamics.ols_leverage import (
-    _second_resolvent,
-    _whiten,
     gaussian_excess,
     resolvent_fixed_point,
+    second_resolvent,
+    whiten_rows,
 )
 
 __all__ = ["stratified_leverage_excess", "compositions"]
@@ -87,7 +87,7 @@ def _given_composition(U, e, lab, cnt, n, sub) -> float:
     Ng = np.bincount(lab, minlength=len(cnt)).astype(float)
     p = cnt[lab] / n / Ng[lab]
     Q, h, _ = resolvent_fixed_point(U, p, n - 1)
-    X = _second_resolvent(U, p, n - 1, Q, h)
+    X = second_resolvent(U, p, n - 1, Q, h)
     c = 1 + h
     self_term = n * float(np.sum(p * np.sum(e * e, 1) * np.sum(U * (U @ X), 1) / c ** 2))
     Us, es, hs, ls = U[sub], e[sub], h[sub], lab[sub]
@@ -146,7 +146,7 @@ def stratified_leverage_excess(features, y, groups, n: int, intercept: bool = Tr
     if len(Z) <= K + 1:
         raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
     lab = _check_groups(groups, len(Z))
-    U, e = _whiten(Z, Y, bool(intercept))
+    U, e = whiten_rows(Z, Y, bool(intercept))
     N = len(U)
     pi = np.bincount(lab) / N
     sub = np.arange(N)

@@ -161,7 +161,7 @@ def test_direction_carried_by_one_row_is_refused():
 def test_second_resolvent_iteration_matches_direct_solve():
     """d = 45 > 40 takes the fixed-point iteration; the d^2 x d^2 system solved here directly
     (plain numpy) gives the same X-bar to 1e-10."""
-    from dynamics.ols_leverage import _second_resolvent
+    from dynamics.ols_leverage import second_resolvent
 
     rng = np.random.default_rng(6)
     N, d, m = 1500, 45, 160
@@ -172,7 +172,7 @@ def test_second_resolvent_iteration_matches_direct_solve():
     c = m * p / (1 + h) ** 2
     L = np.einsum("i,ia,ib,ic,id->abcd", c, A, A, U, U, optimize=True).reshape(d * d, d * d)
     X = np.linalg.solve(np.eye(d * d) - L, (Q @ Q).ravel()).reshape(d, d)
-    assert np.max(np.abs(_second_resolvent(U, p, m, Q, h) - X)) < 1e-10 * np.abs(X).max()
+    assert np.max(np.abs(second_resolvent(U, p, m, Q, h) - X)) < 1e-10 * np.abs(X).max()
 
 
 def test_fixed_point_iteration_budget_is_reported():
