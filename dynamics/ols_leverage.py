@@ -319,6 +319,26 @@ def gaussian_excess(K: int, n: int, intercept: bool = True) -> tuple[float, floa
     return exact, resummed
 
 
+def check_ols_inputs(features, y, n, intercept) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``(Z, Y)`` (2-d float arrays) of a population for the OLS-risk estimates: one
+    target row per feature row, ``intercept`` a bool, ``n`` an integer the OLS fit can use
+    (``n >= K + 3`` with intercept, ``K + 2`` without) and more rows than ``K + 1``."""
+    Z = check_data("features", np.asarray(features)[:, None] if np.ndim(features) == 1
+                   else features)
+    Y = check_data("y", np.asarray(y)[:, None] if np.ndim(y) == 1 else y)
+    if len(Y) != len(Z):
+        raise ValueError(f"features have {len(Z)} rows but y has {len(Y)}: shapes mismatch")
+    if not isinstance(intercept, bool | np.bool_):
+        raise ValueError(f"intercept = {intercept!r}: must be True or False")
+    K = Z.shape[1]
+    lo = K + 3 if intercept else K + 2
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < lo:
+        raise ValueError(f"n = {n!r}: OLS on K = {K} features needs n >= {lo}")
+    if len(Z) <= K + 1:
+        raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
+    return Z, Y
+
+
 def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
                     ) -> LeverageResummation:
     r"""Leverage-resummed expected excess risk of OLS fitted on ``n`` rows (module doc).
@@ -337,19 +357,8 @@ def leverage_excess(features, y, n: int, intercept: bool = True, seed=0
         Seed of the row subsample of the pair term when ``N > 3000`` (``None``: fresh
         entropy, so two calls differ; the default 0 is reproducible).
     """
-    Z = check_data("features", np.asarray(features)[:, None] if np.ndim(features) == 1
-                   else features)
-    Y = check_data("y", np.asarray(y)[:, None] if np.ndim(y) == 1 else y)
-    if len(Y) != len(Z):
-        raise ValueError(f"features have {len(Z)} rows but y has {len(Y)}: shapes mismatch")
-    if not isinstance(intercept, bool | np.bool_):
-        raise ValueError(f"intercept = {intercept!r}: must be True or False")
+    Z, Y = check_ols_inputs(features, y, n, intercept)
     K = Z.shape[1]
-    lo = K + 3 if intercept else K + 2
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < lo:
-        raise ValueError(f"n = {n!r}: OLS on K = {K} features needs n >= {lo}")
-    if len(Z) <= K + 1:
-        raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
     as_rng(seed, "seed")  # validated here, not only when the pair term is subsampled
     U, e = whiten_rows(Z, Y, bool(intercept))
     self_term, pair, hmax, it = _resummed(U, e, int(n), seed=seed)

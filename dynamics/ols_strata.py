@@ -33,8 +33,8 @@ import math
 import numpy as np
 from scipy.special import gammaln
 
-from dynamics.linear_reconstruction import check_data
 from dynamics.ols_leverage import (
+    check_ols_inputs,
     gaussian_excess,
     resolvent_fixed_point,
     second_resolvent,
@@ -132,19 +132,8 @@ def stratified_leverage_excess(features, y, groups, n: int, intercept: bool = Tr
     seed : int
         Seed of the stratum-proportional row subsample of the pair sums (above 1500 rows).
     """
-    Z = check_data("features", np.asarray(features)[:, None] if np.ndim(features) == 1
-                   else features)
-    Y = check_data("y", np.asarray(y)[:, None] if np.ndim(y) == 1 else y)
-    if len(Y) != len(Z):
-        raise ValueError(f"features have {len(Z)} rows but y has {len(Y)}: shapes mismatch")
-    if not isinstance(intercept, bool | np.bool_):
-        raise ValueError(f"intercept = {intercept!r}: must be True or False")
+    Z, Y = check_ols_inputs(features, y, n, intercept)
     K = Z.shape[1]
-    lo = K + 3 if intercept else K + 2
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < lo:
-        raise ValueError(f"n = {n!r}: OLS on K = {K} features needs n >= {lo}")
-    if len(Z) <= K + 1:
-        raise ValueError(f"features have {len(Z)} rows: need more than K + 1 = {K + 1}")
     lab = _check_groups(groups, len(Z))
     U, e = whiten_rows(Z, Y, bool(intercept))
     N = len(U)

@@ -15,18 +15,7 @@ import dynamics.reconstruction_transfer as rt
 from dynamics.errors import ConvergenceError
 from dynamics.ols_expansion import ols_expansion
 from dynamics.ols_leverage import gaussian_excess, leverage_excess, resolvent_fixed_point
-from tests.ols_pool import whiten_pool
-
-
-def _mc_excess(U, e, n, reps, seed):
-    """Mean and s.e. of the exact OLS excess risk on n rows drawn with replacement."""
-    rng = np.random.default_rng(seed)
-    x = np.empty(reps)
-    for r in range(reps):
-        i = rng.integers(0, len(U), n)
-        h = np.linalg.solve(U[i].T @ U[i], U[i].T @ e[i])
-        x[r] = np.sum(h * h)
-    return x.mean(), x.std(ddof=1) / math.sqrt(reps)
+from tests.ols_pool import mc_ols_excess, whiten_pool
 
 
 def _rare_scale_pool(seed=0, N=3000, K=3):
@@ -50,7 +39,7 @@ def test_rare_high_leverage_rows_match_monte_carlo(n):
     Z, Y = _rare_scale_pool()
     U, e = whiten_pool(Z - Z.mean(0), Y)
     assert np.sum(U * U, 1).max() > 8 * n  # the 1/n series is not controlled here
-    mc, se = _mc_excess(U, e, n, 3000, seed=[1, n])
+    mc, se = mc_ols_excess(U, e, n, 3000, seed=[1, n])
     lev = leverage_excess(Z, Y, n).excess
     assert abs(lev - mc) < max(3 * se, 0.05 * mc)
     pb = rt.LinearTransferProblem.from_data(Z, Y, Y)
@@ -75,7 +64,7 @@ def test_two_row_term_carries_the_misspecification():
     Z, Y = _misspecified_pool()
     U, e = whiten_pool(Z - Z.mean(0), Y)
     n = 50
-    mc, se = _mc_excess(U, e, n, 4000, seed=7)
+    mc, se = mc_ols_excess(U, e, n, 4000, seed=7)
     r = leverage_excess(Z, Y, n)
     assert abs(r.excess - mc) < max(3 * se, 0.03 * mc)
     one_row = r.calibration * r.self_term

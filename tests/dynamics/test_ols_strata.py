@@ -2,7 +2,6 @@
 Monte Carlo of OLS heads on finite pools (rows drawn with replacement; whitening and residuals by
 plain numpy in tests/ols_pool.py)."""
 
-import math
 
 import numpy as np
 import pytest
@@ -10,17 +9,7 @@ import pytest
 import dynamics.reconstruction_transfer as rt
 from dynamics.ols_leverage import leverage_excess
 from dynamics.ols_strata import compositions, stratified_leverage_excess
-from tests.ols_pool import whiten_pool
-
-
-def _mc_excess(U, e, n, reps, seed):
-    rng = np.random.default_rng(seed)
-    x = np.empty(reps)
-    for r in range(reps):
-        i = rng.integers(0, len(U), n)
-        h = np.linalg.solve(U[i].T @ U[i], U[i].T @ e[i])
-        x[r] = np.sum(h * h)
-    return x.mean(), x.std(ddof=1) / math.sqrt(reps)
+from tests.ols_pool import mc_ols_excess, whiten_pool
 
 
 def _cluster_pool(seed=0, N=600, K=3):
@@ -42,7 +31,7 @@ def test_cluster_pool_unit_noise_matches_monte_carlo():
     y = np.random.default_rng(5).standard_normal((len(Z), 1))
     U, e = whiten_pool(Z, y)
     n = 24
-    mc, se = _mc_excess(U, e, n, 4000, [2, n])
+    mc, se = mc_ols_excess(U, e, n, 4000, [2, n])
     lev = leverage_excess(Z, y, n).excess
     st = stratified_leverage_excess(Z, y, g, n)
     assert lev < mc - max(3 * se, 0.08 * mc)
@@ -68,7 +57,7 @@ def test_digits_bridge_head_at_six_K_matches_monte_carlo():
     Z, Y, groups = _digits_pool(0.3)
     U, e = whiten_pool(Z - Z.mean(0), Y - Y.mean(0))
     n = 30
-    mc, se = _mc_excess(U, e, n, 3000, [11, n])
+    mc, se = mc_ols_excess(U, e, n, 3000, [11, n])
     lev = leverage_excess(Z, Y, n).excess
     st = stratified_leverage_excess(Z, Y, groups, n)
     assert lev < mc - max(3 * se, 0.10 * mc)
