@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,7 +57,7 @@ from replica.quadrature import QuadratureRule
 from replica.rotinv import RotInvPretrainingResult, solve_rotinv_pretraining, spectral_r
 from replica.scenario import TransferScenario, TransLassoHyper
 from replica.solver import initial_state, run_fixed_point, solver_options
-from replica.stage2 import S2, stage2_averages, stage2_model
+from replica.stage2 import S2, stage2_averages, stage2_model, two_stage_dict
 
 __all__ = ["RotInvTransLassoResult", "solve_rotinv_trans_lasso", "spectral_nodes",
            "rotinv_stage2_conjugates"]
@@ -317,16 +317,7 @@ class RotInvTransLassoResult:
     def to_dict(self) -> dict:
         """Flat dict: hyperparameters, stage-1 quantities (suffix ``1`` on the reports) and
         stage 2."""
-        out = dict(self.hyper.to_dict())
-        s1 = self.stage1.to_dict()
-        s1.pop("lam1", None)
-        for key in ("converged", "iterations", "residual"):
-            s1[f"{key}1"] = s1.pop(key)
-        out.update(s1)
-        for f in fields(self):
-            if f.name not in ("hyper", "stage1"):
-                out[f.name] = getattr(self, f.name)
-        return out
+        return two_stage_dict(self)
 
 
 def _target_rank_fraction(spectrum: Spectrum) -> float:

@@ -389,17 +389,24 @@ class TransLassoResult:
 
     def to_dict(self) -> dict:
         """Flat dict: hyperparameters, stage-1 quantities (suffix per dataset) and stage 2."""
-        out = dict(self.hyper.to_dict())
-        s1 = self.stage1.to_dict()
-        s1.pop("lam1", None)
-        for key in ("converged", "iterations", "residual"):
-            s1[f"{key}1"] = s1.pop(key)
-        out.update(s1)
-        for f in fields(self):
-            if f.name not in ("hyper", "stage1"):
-                out[f.name] = getattr(self, f.name)
-        out["converged"] = bool(self.converged)
-        return out
+        return two_stage_dict(self)
+
+
+def two_stage_dict(result) -> dict:
+    """Flat dict of a two-stage result (fields ``hyper``, ``stage1`` and the stage-2 ones):
+    the hyperparameters, the stage-1 dict without ``lam1`` and with its solver reports suffixed
+    ``1``, then every stage-2 field."""
+    out = dict(result.hyper.to_dict())
+    s1 = result.stage1.to_dict()
+    s1.pop("lam1", None)
+    for key in ("converged", "iterations", "residual"):
+        s1[f"{key}1"] = s1.pop(key)
+    out.update(s1)
+    for f in fields(result):
+        if f.name not in ("hyper", "stage1"):
+            out[f.name] = getattr(result, f.name)
+    out["converged"] = bool(result.converged)
+    return out
 
 
 def _check_well_posed(scenario: TransferScenario, hyper: TransLassoHyper, density1: float):
